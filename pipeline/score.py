@@ -1,0 +1,262 @@
+"""Batch scoring: articles -> quotes -> sentences -> predictions -> rows, streamed in chunks, written atomically.
+
+Chunk semantics: articles are taken ``score.chunk_articles`` at a time; each finished chunk is saved (atomically)
+under a hidden folder beside the output, ``.<output name>.chunks/``. The output file itself appears only when
+every chunk is done, by an atomic rename. An interrupted run leaves the previous output untouched and the
+finished chunks in the hidden folder; ``--resume`` reuses those chunks and skips their articles.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.config import ExtractionConfig
+from pipeline.ingest import Skipped, read_articles
+from pipeline.predict import Predictor
+from pipeline.quotes import extract_quotes
+from pipeline.sentences import quote_sentences
+from pipeline.types import Article, Prediction, Sentence, StanceError
+
+FORMATS = (".jsonl", ".csv", ".parquet")
+SENTENCE_COLUMNS = [
+    ("article_id", pa.string()),
+    ("source", pa.string()),
+    ("speaker", pa.string()),
+    ("quote_index", pa.int64()),
+    ("sentence_index", pa.int64()),
+    ("start", pa.int64()),
+    ("end", pa.int64()),
+    ("sentence", pa.string()),
+    ("fragment", pa.bool_()),
+    ("kind", pa.string()),
+]
+
+
+@dataclass
+class ScoreSummary:
+    articles: int = 0
+    sentences: int = 0
+    resumed_articles: int = 0
+    counts: Counter = field(default_factory=Counter)  # (article_id, speaker, label) -> sentences
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def output_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise StanceError(f"{path}: unsupported output format '{suffix}' (use .jsonl, .csv or .parquet)")
+    return suffix
+
+
+def check_output_path(path: Path) -> None:
+    """Fail before any work if the output cannot be written."""
+    output_format(path)
+    if not path.parent.is_dir():
+        raise StanceError(f"{path}: output folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise StanceError(f"{path}: output folder {path.parent} is not writable")
+
+
+def prediction_schema(labels: list[str]) -> list[tuple[str, pa.DataType]]:
+    return [("label", pa.string()), ("confidence", pa.float64())] + [(f"p_{l}", pa.float64()) for l in labels]
+
+
+def extract_sentences(article: Article, extraction: ExtractionConfig) -> list[Sentence]:
+    """The one extraction used by ``score``, Spark and ``evaluate-extraction``."""
+    quotes = extract_quotes(article, indirect=extraction.indirect, fragment_min_words=extraction.fragment_min_words)
+    return quote_sentences(article, quotes)
+
+
+def prediction_fields(prediction: Prediction, labels: list[str]) -> dict:
+    return {"label": prediction.label, "confidence": prediction.confidence} | {
+        f"p_{l}": prediction.probs[l] for l in labels
+    }
+
+
+def sentence_rows(article: Article, sentences: list[Sentence]) -> list[dict]:
+    return [
+        {
+            "article_id": article.id,
+            "source": article.source,
+            "speaker": s.speaker,
+            "quote_index": s.quote_index,
+            "sentence_index": s.index,
+            "start": s.start,
+            "end": s.end,
+            "sentence": s.text,
+            "fragment": s.fragment,
+            "kind": s.kind,
+        }
+        for s in sentences
+    ]
+
+
+def score_inputs(
+    inputs: list[str],
+    output: Path,
+    predictor: Predictor,
+    extraction: ExtractionConfig,
+    chunk_articles: int,
+    resume: bool = False,
+    on_skip: Callable[[Skipped], None] | None = None,
+    progress: bool = True,
+) -> ScoreSummary:
+    """Score every article under ``inputs`` into ``output`` (format by extension), chunk by chunk."""
+    from tqdm import tqdm
+
+    check_output_path(output)
+    summary = ScoreSummary()
+
+    def skip(item: Skipped) -> None:
+        summary.skipped.append(item)
+        if on_skip:
+            on_skip(item)
+
+    chunks = _ChunkStore(output, resume)
+    done = chunks.finished_articles()
+    schema = pa.schema(SENTENCE_COLUMNS + prediction_schema(predictor.labels))
+    articles = _not_yet_scored(read_articles(inputs, skip), done, summary)
+    with tqdm(desc="articles", unit="art", disable=not progress or None) as bar:
+        for chunk in _batched(articles, chunk_articles):
+            rows = []
+            for article in chunk:
+                rows.extend(sentence_rows(article, extract_sentences(article, extraction)))
+            predictions = predictor.predict([r["sentence"] for r in rows])
+            for row, prediction in zip(rows, predictions):
+                row.update(prediction_fields(prediction, predictor.labels))
+                summary.counts[(row["article_id"], row["speaker"], row["label"])] += 1
+            chunks.save(pa.Table.from_pylist(rows, schema=schema), [a.id for a in chunk])
+            summary.articles += len(chunk)
+            summary.sentences += len(rows)
+            bar.update(len(chunk))
+    chunks.merge_into(output, schema)
+    return summary
+
+
+def write_table_atomically(tables: Iterable[pa.Table], output: Path, schema: pa.Schema) -> None:
+    """Write ``tables`` one after another to a temp file beside ``output``, then rename it into place."""
+    fmt = output_format(output)
+    handle, temp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+    os.close(handle)
+    try:
+        if fmt == ".parquet":
+            with pq.ParquetWriter(temp, schema) as writer:
+                for table in tables:
+                    writer.write_table(table)
+        else:
+            with open(temp, "w", encoding="utf-8", newline="") as stream:
+                _write_text(stream, tables, schema, fmt)
+        os.replace(temp, output)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _write_text(stream, tables: Iterable[pa.Table], schema: pa.Schema, fmt: str) -> None:
+    import csv
+
+    writer = None
+    if fmt == ".csv":
+        writer = csv.DictWriter(stream, fieldnames=schema.names)
+        writer.writeheader()
+    for table in tables:
+        for row in table.to_pylist():
+            if writer:
+                writer.writerow(row)
+            else:
+                stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+class _ChunkStore:
+    """Finished chunks of one output, kept in a hidden folder beside it until the output is complete."""
+
+    def __init__(self, output: Path, resume: bool):
+        self.folder = output.parent / f".{output.name}.chunks"
+        if self.folder.exists() and not resume:
+            shutil.rmtree(self.folder)
+        self.folder.mkdir(exist_ok=True)
+        self.manifest = self.folder / "manifest.jsonl"
+
+    def finished_articles(self) -> set[str]:
+        if not self.manifest.exists():
+            return set()
+        done = set()
+        for line in self.manifest.read_text(encoding="utf-8").splitlines():
+            entry = json.loads(line)
+            if (self.folder / entry["chunk"]).exists():
+                done.update(entry["articles"])
+        return done
+
+    def save(self, table: pa.Table, article_ids: list[str]) -> None:
+        name = f"chunk-{len(list(self.folder.glob('chunk-*.parquet'))):06d}.parquet"
+        temp = self.folder / f".{name}.tmp"
+        pq.write_table(table, temp)
+        os.replace(temp, self.folder / name)
+        with open(self.manifest, "a", encoding="utf-8") as stream:
+            stream.write(json.dumps({"chunk": name, "articles": article_ids}) + "\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+
+    def merge_into(self, output: Path, schema: pa.Schema) -> None:
+        files = sorted(self.folder.glob("chunk-*.parquet"))
+        write_table_atomically((pq.read_table(f, schema=schema) for f in files), output, schema)
+        shutil.rmtree(self.folder)
+
+
+def _not_yet_scored(articles: Iterable[Article], done: set[str], summary: ScoreSummary) -> Iterator[Article]:
+    for article in articles:
+        if article.id in done:
+            summary.resumed_articles += 1
+            continue
+        yield article
+
+
+def _batched(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def classify_file(path: Path, output: Path, predictor: Predictor) -> int:
+    """Label bare sentences (``.txt`` one per line, or ``.jsonl`` with ``sentence``), input order kept."""
+    check_output_path(output)
+    rows = _read_sentences(path)
+    predictions = predictor.predict([r["sentence"] for r in rows])
+    for row, prediction in zip(rows, predictions):
+        row.update(prediction_fields(prediction, predictor.labels))
+    table = pa.Table.from_pylist(rows) if rows else pa.table({"sentence": pa.array([], pa.string())})
+    write_table_atomically([table], output, table.schema)
+    return len(rows)
+
+
+def _read_sentences(path: Path) -> list[dict]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise StanceError(f"{path}: input file does not exist") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise StanceError(f"{path}: cannot read sentences ({err.__class__.__name__})") from None
+    if path.suffix.lower() != ".jsonl":
+        return [{"sentence": line.strip()} for line in text.splitlines() if line.strip()]
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise StanceError(f"{path}:{number}: malformed JSON ({err.msg})") from None
+        if not isinstance(row, dict) or not isinstance(row.get("sentence"), str):
+            raise StanceError(f"{path}:{number}: row has no 'sentence' field")
+        rows.append(row)
+    return rows
