@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -95,6 +96,7 @@ class Config:
         return yaml.safe_dump(dataclasses.asdict(self), sort_keys=False)
 
 
+_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 _RANGES = {
     "model.max_length": (8, 512),
@@ -194,6 +196,8 @@ def _coerce(value: Any, hint: Any, source: str, key: str) -> Any:
     for option in options:
         if option is float and isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
+        if option is float and isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
+            return float(value)  # YAML 1.1 reads 3e-5 (no dot) as a string
         if option in (int, str, bool) and type(value) is option:
             return value
         if typing.get_origin(option) is list and isinstance(value, list):
@@ -215,6 +219,9 @@ def _validate(config: Config, source: str) -> None:
             raise StanceError(f"{source}: '{key}' must be {bound}, got {value!r}")
     if len(config.labels) < 2 or len(set(config.labels)) != len(config.labels):
         raise StanceError(f"{source}: 'labels' must list at least two distinct labels")
+    for label in config.labels:
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", label):
+            raise StanceError(f"{source}: 'labels' entry {label!r} must be a word of letters, digits, _ or - (it names output columns)")
     if config.score.backend not in BACKENDS:
         raise StanceError(f"{source}: 'score.backend' must be one of {', '.join(BACKENDS)}, got {config.score.backend!r}")
     if config.data.val_fraction + config.data.test_fraction >= 0.9:
