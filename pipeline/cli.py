@@ -74,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(f"stance: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # disk full, a folder removed mid-run: the file and the reason, not a traceback
+        if args.debug:
+            traceback.print_exc()
+        print(f"stance: error: {err.filename or 'input/output'}: {err.strerror or err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("stance: interrupted; nothing half-written was left behind", file=sys.stderr)
         return 130

@@ -36,7 +36,10 @@ class _BatchedPredictor:
         self.labels = meta.labels
         self.temperature = meta.temperature
         self.batch_size = batch_size
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        try:
+            self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        except Exception as err:  # tokenizers raises a bare Exception for missing and corrupt files alike
+            raise StanceError(f"{folder / 'tokenizer.json'}: cannot load tokenizer ({str(err)[:120]})") from None
         self.tokenizer.enable_truncation(meta.max_length)
         self.tokenizer.no_padding()
 
@@ -82,7 +85,10 @@ class TorchPredictor(_BatchedPredictor):
 
         torch.set_num_threads(available_threads(threads))
         self._torch = torch
-        self.model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True).eval()
+        try:
+            self.model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True).eval()
+        except Exception as err:  # transformers raises OSError, ValueError or safetensors' own errors
+            raise StanceError(f"{folder}: cannot load torch model ({err.__class__.__name__}: {str(err).splitlines()[0][:120]})") from None
 
     def logits(self, input_ids, attention_mask, token_type_ids):
         with self._torch.inference_mode():

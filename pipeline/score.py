@@ -63,8 +63,13 @@ def check_output_path(path: Path) -> None:
     output_format(path)
     if not path.parent.is_dir():
         raise StanceError(f"{path}: output folder {path.parent} does not exist")
-    if not os.access(path.parent, os.W_OK):
-        raise StanceError(f"{path}: output folder {path.parent} is not writable")
+    if path.is_dir():
+        raise StanceError(f"{path}: output path is a folder; name a file such as {path / 'scores.jsonl'}")
+    try:  # os.access says yes to root even on read-only mounts; creating a file is the real test
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as err:
+        raise StanceError(f"{path}: output folder {path.parent} is not writable ({err.strerror})") from None
 
 
 def prediction_schema(labels: list[str]) -> list[tuple[str, pa.DataType]]:
@@ -178,7 +183,11 @@ def _write_text(stream, tables: Iterable[pa.Table], schema: pa.Schema, fmt: str)
 
 
 class _ChunkStore:
-    """Finished chunks of one output, kept in a hidden folder beside it until the output is complete."""
+    """Finished chunks of one output, kept in a hidden folder beside it until the output is complete.
+
+    A chunk counts as finished only once its manifest line is complete: a chunk file written just before an
+    interruption, without its line, is deleted on resume and its articles are scored again.
+    """
 
     def __init__(self, output: Path, resume: bool):
         self.folder = output.parent / f".{output.name}.chunks"
@@ -186,29 +195,45 @@ class _ChunkStore:
             shutil.rmtree(self.folder)
         self.folder.mkdir(exist_ok=True)
         self.manifest = self.folder / "manifest.jsonl"
+        self.entries = self._finished_entries()
+        listed = {entry["chunk"] for entry in self.entries}
+        for orphan in self.folder.glob("*.parquet*"):
+            if orphan.name not in listed:
+                orphan.unlink()
+        temp = self.folder / ".manifest.tmp"
+        temp.write_text("".join(json.dumps(entry) + "\n" for entry in self.entries), encoding="utf-8")
+        os.replace(temp, self.manifest)
+
+    def _finished_entries(self) -> list[dict]:
+        if not self.manifest.exists():
+            return []
+        entries = []
+        for line in self.manifest.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:  # the line being written when the run was interrupted
+                break
+            if (self.folder / entry["chunk"]).exists():
+                entries.append(entry)
+        return entries
 
     def finished_articles(self) -> set[str]:
-        if not self.manifest.exists():
-            return set()
-        done = set()
-        for line in self.manifest.read_text(encoding="utf-8").splitlines():
-            entry = json.loads(line)
-            if (self.folder / entry["chunk"]).exists():
-                done.update(entry["articles"])
-        return done
+        return {article for entry in self.entries for article in entry["articles"]}
 
     def save(self, table: pa.Table, article_ids: list[str]) -> None:
-        name = f"chunk-{len(list(self.folder.glob('chunk-*.parquet'))):06d}.parquet"
+        name = f"chunk-{len(self.entries):06d}.parquet"
         temp = self.folder / f".{name}.tmp"
         pq.write_table(table, temp)
         os.replace(temp, self.folder / name)
+        entry = {"chunk": name, "articles": article_ids}
         with open(self.manifest, "a", encoding="utf-8") as stream:
-            stream.write(json.dumps({"chunk": name, "articles": article_ids}) + "\n")
+            stream.write(json.dumps(entry) + "\n")
             stream.flush()
             os.fsync(stream.fileno())
+        self.entries.append(entry)
 
     def merge_into(self, output: Path, schema: pa.Schema) -> None:
-        files = sorted(self.folder.glob("chunk-*.parquet"))
+        files = [self.folder / entry["chunk"] for entry in self.entries]
         write_table_atomically((pq.read_table(f, schema=schema) for f in files), output, schema)
         shutil.rmtree(self.folder)
 
