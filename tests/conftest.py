@@ -11,11 +11,17 @@ from pipeline.config import Config, load_config
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 CORPUS = REPO.parent / "shared" / "corpus"
+TINY = REPO / "configs" / "tiny.yaml"
 
 
 def tiny_config(workdir: Path, overrides: list[str] | None = None) -> Config:
     """The tiny config with every path absolute, so runs write only inside ``workdir``."""
-    base = [
+    return load_config(TINY, tiny_overrides(workdir) + (overrides or []))
+
+
+def tiny_overrides(workdir: Path) -> list[str]:
+    """The ``key=value`` settings behind ``tiny_config``, also for ``stance --set`` in a subprocess."""
+    return [
         f"data.files=['{REPO}/data/authored/*.jsonl']",
         f"data.seed_gold={REPO}/data/seeds.jsonl",
         f"models_dir={workdir}/models",
@@ -24,7 +30,6 @@ def tiny_config(workdir: Path, overrides: list[str] | None = None) -> Config:
         "train.threads=2",
         "score.threads=2",
     ]
-    return load_config(REPO / "configs" / "tiny.yaml", base + (overrides or []))
 
 
 @pytest.fixture
