@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -42,9 +43,20 @@ def setup(config: Config) -> str:
         local_artifacts = None
         if uri.startswith("sqlite:") or uri.startswith("file:"):
             local_artifacts = (Path.cwd() / config.tracking.artifact_root).resolve().as_uri()
-        return mlflow.create_experiment(config.tracking.experiment, artifact_location=local_artifacts)
+        return _create_experiment(config.tracking.experiment, local_artifacts)
     except Exception as err:  # any store error means the same thing to the user
         raise StanceError(f"tracking store {uri} is unreachable: {str(err).splitlines()[0][:200]}") from None
+
+
+def _create_experiment(name: str, artifact_location: str | None) -> str:
+    """Create it, or take the one a concurrent run created a moment earlier (two trainings against one server)."""
+    try:
+        return mlflow.create_experiment(name, artifact_location=artifact_location)
+    except mlflow.exceptions.MlflowException:
+        experiment = mlflow.get_experiment_by_name(name)
+        if experiment is None:
+            raise
+        return experiment.experiment_id
 
 
 def run_name(model: str) -> str:
@@ -97,7 +109,20 @@ def log_datasets(splits: dict, source: str) -> None:
     for split, dataset in splits.items():
         frame = dataset.to_pandas()
         frame["label"] = [dataset.features["label"].int2str(i) for i in frame["label"]]
-        mlflow.log_input(mlflow.data.from_pandas(frame, source=source, targets="label", name=f"stance-{split}"), context=split)
+        _log_input(mlflow.data.from_pandas(frame, source=source, targets="label", name=f"stance-{split}"), split)
+
+
+def _log_input(dataset, context: str, attempts: int = 3) -> None:
+    """Two runs logging the same new dataset at once race on MLflow's insert; the loser retries and links the winner's."""
+    for attempt in range(1, attempts + 1):
+        try:
+            mlflow.log_input(dataset, context=context)
+            return
+        except mlflow.exceptions.MlflowException as err:
+            duplicate = "duplicate key" in str(err) or "unique constraint" in str(err).lower()
+            if not duplicate or attempt == attempts:
+                raise
+            time.sleep(0.2 * attempt)
 
 
 def log_report(report: EvalReport) -> None:
