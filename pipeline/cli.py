@@ -153,12 +153,16 @@ def cmd_score(args, config) -> None:
     predictor = _predictor(args, config)
     summary = score_inputs(
         args.inputs, args.output, predictor, config.extraction, config.score.chunk_articles,
-        resume=args.resume, on_skip=lambda s: _warn(f"skipped {s.path}: {s.reason}"), progress=sys.stderr.isatty(),
+        resume=args.resume, on_skip=_fail_on_skip if args.strict else lambda s: _warn(f"skipped {s.path}: {s.reason}"),
+        progress=sys.stderr.isatty(),
     )
     _print_summary(summary, predictor.labels)
-    if summary.skipped and args.strict:
-        raise StanceError(f"{len(summary.skipped)} input(s) skipped and --strict is set; first: {summary.skipped[0].path}: {summary.skipped[0].reason}")
     _say(f"wrote {summary.sentences} sentences from {summary.articles} articles to {args.output}")
+
+
+def _fail_on_skip(skipped) -> None:
+    """``--strict``: the first bad input stops the run before the output is written."""
+    raise StanceError(f"{skipped.path}: {skipped.reason} (--strict: no input may be skipped)")
 
 
 def _print_summary(summary, labels: list[str], limit: int = 40) -> None:

@@ -3,6 +3,7 @@ import codecs
 import json
 import os
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -17,7 +18,7 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\
 class StubPredictor:
     """Labels every sentence 'neutral': scoring tests here are about input handling, not the model."""
 
-    labels = ["welcoming", "neutral"]
+    labels: ClassVar[list[str]] = ["welcoming", "neutral"]
 
     def predict(self, texts):
         return [Prediction("neutral", 1.0, {"welcoming": 0.0, "neutral": 1.0}) for _ in texts]
