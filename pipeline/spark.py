@@ -51,6 +51,7 @@ def score_with_spark(
         .appName("stance-score")
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(config.score.chunk_articles))
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
