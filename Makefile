@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, pinned: the CPU wheel from local disk; any other spec pulls GBs of CUDA packages
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,spark]'
 	touch $(STAMP)
 
 train: setup  ## fine-tune, evaluate, export ONNX, log to MLflow and register stance-classifier
@@ -67,6 +67,9 @@ test: setup  ## the whole test suite
 
 test-fast: setup  ## unit tests only (no training, no servers)
 	$(BIN)/python -m pytest -q -m "not slow" $(ARGS)
+
+bench: setup  ## scoring throughput and peak RSS per backend vs the naive pipeline: make bench ARGS="--sizes 1000 10000"
+	$(BIN)/python benchmarks/bench_scoring.py $(model_arg) $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check pipeline tests benchmarks
