@@ -32,6 +32,8 @@ def score_with_spark(
 ) -> int:
     """Score every article under ``inputs`` on the Spark cluster at ``master`` into the Parquet folder ``output``."""
     try:
+        from py4j.protocol import Py4JJavaError
+        from pyspark.errors import PySparkException
         from pyspark.sql import SparkSession
     except ImportError:
         raise StanceError("pyspark is not installed: pip install -e '.[spark]' to use --engine spark") from None
@@ -72,7 +74,7 @@ def score_with_spark(
         frame = spark.read.parquet(str(staging)).repartition(partitions)
         try:
             frame.mapInPandas(score, _output_ddl(labels)).write.mode(mode).parquet(str(output))
-        except Exception as err:  # Spark wraps executor and writer failures in its own exception types
+        except (PySparkException, Py4JJavaError) as err:  # executor and writer failures, as Spark reports them
             raise StanceError(f"{output}: Spark scoring failed ({str(err).splitlines()[0][:200]})") from None
         sentences = spark.read.parquet(str(output)).count()
     finally:
