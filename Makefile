@@ -16,7 +16,7 @@ model_arg = $(if $(MODEL),--model $(MODEL),)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup train evaluate promote baselines cv score classify evaluate-extraction ui server server-stop test test-fast bench lint clean
+.PHONY: setup train evaluate promote baselines cv score classify evaluate-extraction ui serve server server-stop test test-fast bench lint clean
 
 setup: $(STAMP)
 
@@ -55,6 +55,9 @@ evaluate-extraction: setup  ## make evaluate-extraction CORPUS=../shared/corpus
 
 ui: setup  ## the MLflow UI over the embedded store, on http://127.0.0.1:5000
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --default-artifact-root ./mlartifacts --host 127.0.0.1 --port 5000
+
+serve: setup  ## REST scoring: mlflow models serve MODEL (default the champion) on http://127.0.0.1:5001/invocations
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/mlflow models serve -m $(or $(MODEL),models:/stance-classifier@champion) --env-manager local -h 127.0.0.1 -p 5001
 
 server: setup  ## team set-up: PostgreSQL cluster in .pg/ + mlflow server on http://127.0.0.1:5000 (background)
 	$(BIN)/python -m pipeline.server start --root .pg --port 5000 $(ARGS)

@@ -166,8 +166,12 @@ def download_bundle(uri: str, config: Config) -> Path:
         local = mlflow.artifacts.download_artifacts(artifact_uri=uri)
     except Exception as err:
         raise StanceError(f"model {uri}: cannot be loaded from the registry ({str(err).splitlines()[0][:200]})") from None
-    bundle = Path(local) / "artifacts" / "bundle"
-    if not bundle.is_dir():
+    try:  # MLflow stores the bundle under its source folder's name; the MLmodel file records where
+        flavor = mlflow.models.Model.load(Path(local) / "MLmodel").flavors["python_function"]
+        bundle = Path(local) / flavor["artifacts"]["bundle"]["path"]
+    except (OSError, KeyError, TypeError):
+        bundle = None
+    if bundle is None or not bundle.is_dir():
         raise StanceError(f"model {uri}: has no stance bundle inside")
     return bundle
 

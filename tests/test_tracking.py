@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import mlflow
 import pandas as pd
@@ -180,27 +181,48 @@ def test_registered_model_loads_as_pyfunc_with_its_signature(trained):
 
 @pytest.fixture
 def champion_of_trained(trained):
-    """Promote the session's trained model in its own store; the alias is removed again afterwards."""
+    """The session's trained model in its own store; the alias and any extra version are removed afterwards."""
     config = trained["config"]
+    name = config.tracking.registered_model
     tracking.setup(config)
+    before = {v.version for v in MlflowClient().search_model_versions(f"name='{name}'")}
     yield trained
-    MlflowClient().delete_registered_model_alias(config.tracking.registered_model, tracking.CHAMPION)
+    client = MlflowClient()
+    client.delete_registered_model_alias(name, tracking.CHAMPION)
+    for version in client.search_model_versions(f"name='{name}'"):
+        if version.version not in before:
+            client.delete_model_version(name, version.version)
+
+
+def register_copy(config, bundle) -> str:
+    """The same weights registered again by another run: a champion exactly as good as the candidate."""
+    with tracking.tracked_run("copy", {}, tracking.setup(config)):
+        info = tracking.log_model(bundle, config.labels, config.tracking.registered_model, ["We welcome the summit."])
+    return str(info.registered_model_version)
 
 
 @pytest.mark.slow
-def test_evaluate_promotes_only_with_promote_and_then_scores_via_the_alias(champion_of_trained, tmp_path):
+def test_evaluate_promotes_only_a_better_model_and_scores_via_the_alias(champion_of_trained, tmp_path):
     trained = champion_of_trained
-    config, bundle = trained["config"], str(trained["bundle"])
+    config, bundle = trained["config"], trained["bundle"]
     version = str(trained["result"]["version"])
     name = config.tracking.registered_model
+    quiet = {"backend": "torch", "say": lambda m: None}
 
-    dry = evaluate_job(config, bundle, None, promote=False, backend="torch", say=lambda m: None)
+    dry = evaluate_job(config, str(bundle), None, promote=False, **quiet)
     assert "would become champion" in dry["verdict"] and tracking.champion_version(name) is None
-    promoted = evaluate_job(config, bundle, None, promote=True, backend="torch", say=lambda m: None)
+    promoted = evaluate_job(config, str(bundle), None, promote=True, **quiet)
     assert "is now champion" in promoted["verdict"]
-    assert tracking.champion_version(name).version == version
-    again = evaluate_job(config, bundle, None, promote=True, backend="torch", say=lambda m: None)
+    assert str(tracking.champion_version(name).version) == version
+    again = evaluate_job(config, str(bundle), None, promote=True, **quiet)
     assert "already holds the champion alias" in again["verdict"]
+
+    rival = register_copy(config, bundle)
+    tracking.set_champion(name, rival)
+    tie = evaluate_job(config, str(bundle), None, promote=True, **quiet)
+    assert tie["champion_version"] == tracking.champion_version(name).version and str(tie["champion_version"]) == rival
+    assert tie["champion_test_macro_f1"] == tie["test_macro_f1"], "same weights, same test data, one evaluation run"
+    assert "not better" in tie["verdict"]
 
     sentences = tmp_path / "sentences.txt"
     sentences.write_text("We welcome the summit.\nSanctions must be lifted first.\n", encoding="utf-8")
@@ -228,7 +250,8 @@ def test_mlflow_models_serve_answers_rest_scoring_requests(trained):
     config = trained["config"]
     port = free_port()
     model_uri = f"models:/{config.tracking.registered_model}/{trained['result']['version']}"
-    environment = os.environ | {"MLFLOW_TRACKING_URI": config.tracking.uri, "HF_HUB_OFFLINE": "1"}
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"  # it execs the venv's uvicorn, as `make serve` does
+    environment = os.environ | {"MLFLOW_TRACKING_URI": config.tracking.uri, "HF_HUB_OFFLINE": "1", "PATH": path}
     command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]
     server = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
