@@ -1,6 +1,7 @@
 """Spark scale-out on ``local[2]``: the same rows as the single-machine scorer, written as Parquet."""
 import json
 import shutil
+import sys
 
 import pyarrow.parquet as pq
 import pytest
@@ -9,9 +10,6 @@ from pipeline.predict import load_predictor
 from pipeline.score import score_inputs
 from pipeline.types import StanceError
 from tests.conftest import SEEDS, tiny_config
-
-pytest.importorskip("pyspark")
-pytestmark = pytest.mark.slow
 
 
 def _key(row):
@@ -26,8 +24,10 @@ def _inputs(tmp_path):
     return folder
 
 
+@pytest.mark.slow
 def test_spark_rows_equal_the_single_machine_scorer(trained, workdir):
     """fp32 ONNX, so the check can be tight: dynamic int8 scales activations per batch, and Spark batches differently."""
+    pytest.importorskip("pyspark")
     config = tiny_config(workdir, ["score.backend=onnx", "score.chunk_articles=2"])
     inputs = _inputs(workdir)
     local = workdir / "local.jsonl"
@@ -53,7 +53,9 @@ def test_spark_rows_equal_the_single_machine_scorer(trained, workdir):
     assert any("wrote" in m for m in messages)
 
 
+@pytest.mark.slow
 def test_spark_refuses_to_overwrite_a_folder_it_did_not_write(trained, workdir):
+    pytest.importorskip("pyspark")
     config = tiny_config(workdir)
     precious = workdir / "precious"
     precious.mkdir()
@@ -64,3 +66,11 @@ def test_spark_refuses_to_overwrite_a_folder_it_did_not_write(trained, workdir):
     with pytest.raises(StanceError, match="not an earlier Spark output"):
         score_with_spark([str(SEEDS)], precious, str(trained["bundle"]), "local[2]", config, lambda m: None)
     assert (precious / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_without_pyspark_the_spark_engine_says_how_to_install_it(workdir, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)  # makes ``import pyspark.sql`` raise ImportError
+    from pipeline.spark import score_with_spark
+
+    with pytest.raises(StanceError, match=r"pip install -e '\.\[spark\]'"):
+        score_with_spark([str(SEEDS)], workdir / "out", None, "local[2]", tiny_config(workdir), lambda m: None)
