@@ -272,3 +272,16 @@ def test_mlflow_models_serve_answers_rest_scoring_requests(trained):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def test_baselines_log_the_same_metric_names_as_the_fine_tuned_model(workdir):
+    from pipeline.jobs import baselines_job
+
+    config = tiny_config(workdir)
+    results = baselines_job(config, None, ["majority", "keywords"], say=lambda m: None)
+    shared = {"test_macro_f1", "test_accuracy", "ece", "train_seconds"} | {f"test_f1_{label}" for label in config.labels}
+    for name, result in results.items():
+        run = mlflow.get_run(result["run_id"])
+        assert shared <= set(run.data.metrics), (name, shared - set(run.data.metrics))
+        assert run.info.run_name.startswith(f"{name}-") and run.info.status == "FINISHED"
+        assert set(run.data.params) == set(config.flat())
