@@ -83,7 +83,7 @@ def _db_account() -> str | None:
 def _run_as_db_account(command: list[str]) -> subprocess.CompletedProcess:
     account = _db_account()
     full = ["runuser", "-u", account, "--", *command] if account else command
-    result = subprocess.run(full, capture_output=True, text=True)
+    result = subprocess.run(full, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         message = (result.stderr or result.stdout).strip().splitlines()
         raise StanceError(f"{Path(command[0]).name} failed: {message[-1] if message else f'exit {result.returncode}'}")
@@ -210,8 +210,18 @@ def _reap(pid: int) -> None:
         pass
 
 
+def _mlflow_running(layout: ServerLayout) -> bool:
+    try:
+        os.killpg(int(layout.mlflow_pid.read_text(encoding="utf-8")), 0)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return False
+    return True
+
+
 def start(layout: ServerLayout, port: int, pg_port: int) -> str:
     """PostgreSQL, then the MLflow server on it; if the server fails, PostgreSQL is stopped again."""
+    if _mlflow_running(layout):
+        raise StanceError(f"{layout.root}: the MLflow server started from here is still running; stop it first (make server-stop)")
     backend = start_postgres(layout, pg_port)
     try:
         return start_mlflow(layout, backend, port)

@@ -63,7 +63,7 @@ def test_the_whole_config_is_logged_flattened_with_the_standard_tags(store):
 
 
 def test_equal_data_gives_equal_dataset_digests_and_other_data_another(store):
-    config, experiment = store
+    _, experiment = store
     sentences = ["We welcome the talks.", "Only if sanctions end.", "Washington is to blame.", "The talks are on Monday."]
     digests = []
     for texts in (sentences, list(sentences), [*sentences[:3], "The talks are on Tuesday."]):
@@ -102,26 +102,23 @@ def test_other_dataset_errors_are_not_retried(store, monkeypatch):
         raise mlflow.exceptions.MlflowException("store is read-only")
 
     monkeypatch.setattr(mlflow, "log_input", broken)
-    with pytest.raises(mlflow.exceptions.MlflowException, match="read-only"):
-        with tracking.tracked_run("broken", {}, experiment):
-            tracking.log_datasets({"test": to_dataset(rows(["We welcome the talks."] * 4), LABELS)}, source="test")
+    with pytest.raises(mlflow.exceptions.MlflowException, match="read-only"), tracking.tracked_run("broken", {}, experiment):
+        tracking.log_datasets({"test": to_dataset(rows(["We welcome the talks."] * 4), LABELS)}, source="test")
     assert calls == ["test"]
 
 
 def test_a_run_that_raises_ends_failed(store):
     _, experiment = store
-    with pytest.raises(ValueError):
-        with tracking.tracked_run("fails", {}, experiment) as run:
-            raise ValueError("broken batch")
+    with pytest.raises(ValueError), tracking.tracked_run("fails", {}, experiment) as run:
+        raise ValueError("broken batch")
     assert run_of(run).info.status == "FAILED"
     assert mlflow.active_run() is None
 
 
 def test_an_interrupted_run_ends_killed(store):
     _, experiment = store
-    with pytest.raises(KeyboardInterrupt):
-        with tracking.tracked_run("interrupted", {}, experiment) as run:
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), tracking.tracked_run("interrupted", {}, experiment) as run:
+        raise KeyboardInterrupt
     assert run_of(run).info.status == "KILLED"
     assert mlflow.active_run() is None
 
