@@ -16,7 +16,11 @@ from pipeline.speakers import SPEECH_PARTICIPLES, SPEECH_VERBS, MarkedQuote, fin
 from pipeline.types import Article, Quote
 
 DOUBLE, SINGLE = "double", "single"
-QUOTE_MARK = re.compile(r"''|[\"“”‘’'\n]")
+# Runs of quote marks, or a line break; a single or closing mark between two letters is an
+# apostrophe (don't, Pyongyang’s) and never reaches the pairing loop.
+MARK_RUN = re.compile(r"(?:[\"“”‘]|(?<![^\W_])['’]|['’](?![^\W_]))+|\n")
+QUOTE_MARK = re.compile(r"''|[\"“”‘’']")
+MAX_MARK_RUN = 3
 # Characters after which a straight mark opens a quote, and before which it closes one.
 OPENING_CONTEXT = frozenset("([{—–-/:;,…“‘")
 CLOSING_CONTEXT = frozenset(".,;:!?)]}—–-…”’")
@@ -41,80 +45,107 @@ SUBJECT_PRONOUNS = frozenset("i we he she it they you there".split())
 FINITE_AUXILIARIES = frozenset("is are was were will would shall should can could must may might has have had does do did am".split())
 RELATIVE_WORDS = frozenset("which that who whom whose".split())
 WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+WORD_CHARACTER = re.compile(r"[^\W_]")
 ATTRIBUTION_MAX_WORDS = 10
-
-
-@dataclass
-class _Open:
-    family: str
-    mark_start: int
-    mark_end: int
+NAME_MAX_WORDS = 5
+NAME_LINK_WORDS = frozenset({"of", "the", "and", "for", "in", "on", "a"})
 
 
 @dataclass
 class _Scanner:
-    """The pairing state: marks still open, and the parts of the outermost quotation so far."""
+    """The pairing state: marks still open (innermost last), and the parts of the outer quotation."""
 
     text: str
-    stack: list[_Open] = field(default_factory=list)
+    stack: list[tuple[str, int, int]] = field(default_factory=list)  # (family, mark start, mark end)
+    open_count: dict[str, int] = field(default_factory=lambda: {DOUBLE: 0, SINGLE: 0})
     parts: list[tuple[int, int, int, int]] = field(default_factory=list)
     found: list[MarkedQuote] = field(default_factory=list)
     paragraph_start: int = 0
     paragraph_has_marks: bool = False
-    continuation_at: int = -1
+    reopened_at: int = -1  # the mark that reopens a quotation in its next paragraph, already read
 
-    def open(self, family: str, start: int, end: int) -> None:
-        if len(self.stack) < MAX_NESTING:
-            self.stack.append(_Open(family, start, end))
+    def read_mark(self, mark: str, start: int, end: int) -> None:
+        """Open, close or ignore one mark, from its shape and the characters around it."""
+        text = self.text
+        before = text[start - 1] if start else "\n"
+        after = text[end] if end < len(text) else "\n"
+        left = not after.isspace() and (before.isspace() or before in OPENING_CONTEXT)
+        right = not before.isspace() and (after.isspace() or after in CLOSING_CONTEXT)
+        first_in_paragraph = not self.paragraph_has_marks
         self.paragraph_has_marks = True
-
-    def close(self, family: str, start: int, end: int) -> None:
-        self.paragraph_has_marks = True
-        if not any(entry.family == family for entry in self.stack):
-            return
-        outer = self.stack[0]
-        while self.stack.pop().family != family:
-            pass
-        if not self.stack:
-            self._finish_part(outer, end, start)
-            self._emit()
-
-    def orphan_close(self, start: int, end: int) -> None:
-        """A closing mark with no opening one: the quote started with its paragraph (a dropped mark)."""
-        text_start = self.paragraph_start
-        while text_start < start and self.text[text_start].isspace():
-            text_start += 1
-        self.parts.append((text_start, text_start, start, end))
-        self._emit()
-        self.paragraph_has_marks = True
+        if mark == "“":
+            self._open(DOUBLE, start, end)
+        elif mark == "”":
+            self._close_or_orphan(start, end, first_in_paragraph)
+        elif mark in ('"', "''"):
+            if self.open_count[DOUBLE] and (right or not left):
+                self._close(DOUBLE, start, end)
+            elif left:
+                self._open(DOUBLE, start, end)
+            elif right:
+                self._close_or_orphan(start, end, first_in_paragraph)
+        elif before.isalnum() and after.isalnum():
+            return  # an apostrophe inside a word
+        elif mark == "‘":
+            if not after.isspace():
+                self._open(SINGLE, start, end)
+        elif self.open_count[SINGLE] and right:
+            self._close(SINGLE, start, end)
+        elif mark == "'" and left:
+            self._open(SINGLE, start, end)
 
     def end_paragraph(self, end: int) -> None:
+        """Close the paragraph: a quotation goes on only if the next paragraph reopens it."""
         if self.stack:
-            outer = self.stack[0]
+            family, mark_start, mark_end = self.stack[0]
+            self.parts.append((mark_start, mark_end, end, end))
             following = _next_non_space(self.text, end)
-            if following < len(self.text) and _reopens(self.text, following, outer.family):
-                self._finish_part(outer, end, end)
-                self.continuation_at = following
-            elif outer.family == DOUBLE:
-                self._finish_part(outer, end, end)
+            reopening = _reopening_mark(self.text, following)
+            self._reset()
+            if reopening and _family(reopening) == family:
+                self._open(family, following, following + len(reopening))
+                self.reopened_at = following
+            elif family == DOUBLE:
                 self._emit()
             else:
                 self.parts = []
-        self.stack = []
         self.paragraph_start = end
         self.paragraph_has_marks = False
 
-    def continue_quote(self, family: str, start: int, end: int) -> None:
-        self.stack = [_Open(family, start, end)]
-        self.continuation_at = -1
-        self.paragraph_has_marks = True
+    def _open(self, family: str, start: int, end: int) -> None:
+        if len(self.stack) < MAX_NESTING:
+            self.stack.append((family, start, end))
+            self.open_count[family] += 1
 
-    def _finish_part(self, outer: _Open, mark_end: int, text_end: int) -> None:
-        self.parts.append((outer.mark_start, outer.mark_end, text_end, mark_end))
+    def _close(self, family: str, start: int, end: int) -> None:
+        _, outer_start, outer_end = self.stack[0]
+        while True:
+            popped = self.stack.pop()[0]
+            self.open_count[popped] -= 1
+            if popped == family:
+                break
+        if not self.stack:
+            self.parts.append((outer_start, outer_end, start, end))
+            self._emit()
+
+    def _close_or_orphan(self, start: int, end: int, first_in_paragraph: bool) -> None:
+        """A closing double mark with nothing open, as the paragraph's first mark and right after
+        punctuation (``We hope so," he said``): the opening mark was dropped, the quotation starts
+        with the paragraph."""
+        if self.open_count[DOUBLE]:
+            self._close(DOUBLE, start, end)
+        elif first_in_paragraph and not self.parts and start and self.text[start - 1] in ",.!?…":
+            text_start = _next_non_space(self.text, self.paragraph_start)
+            self.parts.append((text_start, text_start, start, end))
+            self._emit()
+
+    def _reset(self) -> None:
+        self.stack = []
+        self.open_count = {DOUBLE: 0, SINGLE: 0}
 
     def _emit(self) -> None:
         parts = tuple(_trimmed(self.text, part) for part in self.parts)
-        parts = tuple(part for part in parts if part[1] < part[2])
+        parts = tuple(part for part in parts if WORD_CHARACTER.search(self.text, part[1], part[2]))
         if parts:
             self.found.append(MarkedQuote(parts))
         self.parts = []
@@ -124,16 +155,12 @@ def extract_quotes(article: Article, *, indirect: bool = False, fragment_min_wor
     """Quotations of ``article`` in text order; with ``indirect``, also ``X said that …`` reported speech."""
     text = article.text
     marked = _merge_interrupted(text, _outside_boilerplate(text, _scan_quote_marks(text)))
-    speakers = find_speakers(text, marked)
+    quoted = [" ".join(text[start:end] for _, start, end, _ in quote.parts) for quote in marked]
+    fragments = [is_fragment(words, fragment_min_words) for words in quoted]
     found = [
-        (
-            quote.parts[0][1],
-            tuple((start, end) for _, start, end, _ in quote.parts),
-            speaker,
-            is_fragment(" ".join(text[start:end] for _, start, end, _ in quote.parts), fragment_min_words),
-            "direct",
-        )
-        for quote, speaker in zip(marked, speakers)
+        (quote.parts[0][1], tuple((start, end) for _, start, end, _ in quote.parts), attribution.speaker, fragment, "direct")
+        for quote, words, fragment, attribution in zip(marked, quoted, fragments, find_speakers(text, marked, fragments))
+        if attribution.attributed or not _is_a_name(words)
     ]
     if indirect:
         boundary = _boilerplate_start(text)
@@ -145,6 +172,13 @@ def extract_quotes(article: Article, *, indirect: bool = False, fragment_min_wor
         Quote(article_id=article.id, index=index, spans=spans, speaker=speaker, fragment=fragment, kind=kind)
         for index, (_, spans, speaker, fragment, kind) in enumerate(found)
     ]
+
+
+def _is_a_name(quoted: str) -> bool:
+    """``"Rocket Man"``, ``'America First'``: a capitalised name in quote marks, which is a quotation
+    only when someone is reported saying it."""
+    words = WORD.findall(quoted)
+    return 0 < len(words) <= NAME_MAX_WORDS and all(word[0].isupper() or word.lower() in NAME_LINK_WORDS for word in words)
 
 
 def is_fragment(quoted: str, min_words: int = 4) -> bool:
@@ -181,65 +215,30 @@ def _has_clause(lowered: list[str]) -> bool:
 
 def _scan_quote_marks(text: str) -> list[MarkedQuote]:
     scanner = _Scanner(text)
-    for match in QUOTE_MARK.finditer(text):
-        mark, start, end = match.group(), match.start(), match.end()
-        if mark == "\n":
-            if scanner.continuation_at < 0:
-                scanner.end_paragraph(start)
-            continue
-        if start == scanner.continuation_at:
-            scanner.continue_quote(_family(mark), start, end)
-            continue
-        _read_mark(scanner, text, mark, start, end)
+    for run in MARK_RUN.finditer(text):
+        start, end = run.span()
+        if text[start] == "\n":
+            scanner.end_paragraph(start)
+        elif end - start == 1:
+            if start != scanner.reopened_at:
+                scanner.read_mark(text[start], start, end)
+        elif end - start <= MAX_MARK_RUN:  # a longer run of marks is decoration, not quotation
+            for mark in QUOTE_MARK.finditer(text, start, end):
+                if mark.start() != scanner.reopened_at:
+                    scanner.read_mark(mark.group(), mark.start(), mark.end())
     scanner.end_paragraph(len(text))
     return scanner.found
-
-
-def _read_mark(scanner: _Scanner, text: str, mark: str, start: int, end: int) -> None:
-    before = text[start - 1] if start else "\n"
-    after = text[end] if end < len(text) else "\n"
-    double_open = any(entry.family == DOUBLE for entry in scanner.stack)
-    single_open = any(entry.family == SINGLE for entry in scanner.stack)
-    left = not after.isspace() and (before.isspace() or before in OPENING_CONTEXT)
-    right = not before.isspace() and (after.isspace() or after in CLOSING_CONTEXT)
-    if mark == "“":
-        scanner.open(DOUBLE, start, end)
-    elif mark == "”":
-        if double_open:
-            scanner.close(DOUBLE, start, end)
-        elif not scanner.stack:
-            _maybe_orphan(scanner, text, start, end)
-    elif mark in ('"', "''"):
-        if double_open and (right or not left):
-            scanner.close(DOUBLE, start, end)
-        elif left:
-            scanner.open(DOUBLE, start, end)
-        elif right and not scanner.stack:
-            _maybe_orphan(scanner, text, start, end)
-    elif before.isalnum() and after.isalnum():
-        return  # an apostrophe inside a word
-    elif mark == "‘":
-        if not after.isspace():
-            scanner.open(SINGLE, start, end)
-    elif single_open and right:
-        scanner.close(SINGLE, start, end)
-    elif mark == "'" and left:
-        scanner.open(SINGLE, start, end)
-
-
-def _maybe_orphan(scanner: _Scanner, text: str, start: int, end: int) -> None:
-    if not scanner.paragraph_has_marks and start and text[start - 1] in ",.!?…":
-        scanner.orphan_close(start, end)
 
 
 def _family(mark: str) -> str:
     return DOUBLE if mark in ('"', "''", "“", "”") else SINGLE
 
 
-def _reopens(text: str, index: int, family: str) -> bool:
-    """Does the paragraph starting at ``index`` open with a mark of the quote's family?"""
-    mark = text[index : index + 2] if text.startswith("''", index) else text[index]
-    return mark in ('"', "''", "“", "‘", "'") and _family(mark) == family
+def _reopening_mark(text: str, index: int) -> str | None:
+    """The opening mark a paragraph starts with, if it starts with one."""
+    if text.startswith("''", index):
+        return "''"
+    return text[index] if index < len(text) and text[index] in ('"', "“", "‘", "'") else None
 
 
 def _next_non_space(text: str, index: int) -> int:

@@ -1,20 +1,22 @@
 """Who is quoted: quotations attributed to speakers by reading the words around them.
 
 The text outside quotation marks is read once. Every speech verb ("said", "told reporters",
-"according to", "was quoted as saying") becomes a *speech event* whose subject is resolved to a
-referent: a person's full name as the article first gives it, an organisation, a country, or
-nothing. A quotation takes, in this order: the event right after it (``"…," he said``), the nearest
-event before it in its sentence, a later event in its sentence, a speaker heading standing above a
-quote-only paragraph, the previous quote of a run of quote-only paragraphs, or the latest event of
-the last two paragraphs. Two passes then refine what the text names loosely: a country speaking
-("Moscow said") becomes the nearest quoted official of that country, and a quote nobody is named
-for takes the speaker of a longer quote that repeats its words (a headline pull quote).
+"according to", "was quoted as saying", "… – Putin") becomes a *speech event* whose subject is
+resolved to a referent: a person's full name as the article first gives it, an organisation, a
+country, or nothing. A quotation takes, in this order: the event right after it (``"…," he said``),
+the nearest event before it in its sentence, a later event in its sentence, a speaker heading above
+a quote-only paragraph, the quote of the quote-only paragraph before, or the latest event of the
+last two paragraphs. An event whose subject names nobody ("senior officials warned") leaves the
+quote without a speaker rather than guessing. Two passes then refine loose naming: a country
+speaking ("Moscow said") becomes the nearest quoted official of that country, and a quote nobody
+is named for takes the speaker of a quote that repeats its words (a headline pull quote).
 
-Everything is a bounded look around each quote, so the whole pass is linear in the text length.
+Every look-around is bounded, so the whole pass is linear in the text length.
 """
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -35,11 +37,15 @@ SPEECH_PARTICIPLES = frozenset(
     "underlining telling calling describing accusing confirming promising pledging vowing "
     "threatening".split()
 )
+# Participles that also work as adjectives ("threatening exchanges", "promising results"): a speech
+# event only after a comma or right after their subject.
+ADJECTIVAL_PARTICIPLES = frozenset("threatening promising warning calling accusing writing confirming".split())
 POINTING_VERBS = frozenset({"pointed", "points", "pointing"})  # speech only as "pointed out"
 QUOTED_VERB = "quoted"  # "quoted X as saying", "X was quoted as saying"
 PASSIVE_AUXILIARIES = frozenset({"was", "were", "is", "are", "been", "be"})
 PREPOSITIONS = frozenset("for of by in on at with without after before about from than".split())
 BYLINE_MARKS = frozenset({"–", "—", "-", ":"})  # "… – Putin", "…: Prime Minister Dmitry Medvedev"
+EVENT_WORDS = SPEECH_VERBS | SPEECH_PARTICIPLES | POINTING_VERBS | {QUOTED_VERB, "according"}
 
 # Words that may stand between a subject and its verb: "Peskov also said", "Abe on Friday told".
 SUBJECT_VERB_FILLERS = frozenset(
@@ -47,11 +53,11 @@ SUBJECT_VERB_FILLERS = frozenset(
     "still even too however has have had will would on this last week today yesterday morning "
     "afternoon evening night monday tuesday wednesday thursday friday saturday sunday".split()
 )
-# Capitalised words that open sentences or clauses without being part of a name.
 CALENDAR_WORDS = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday january february march april june july "
     "august september october november december jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
+# Capitalised words that open sentences or clauses without being part of a name.
 NOT_NAME_WORDS = CALENDAR_WORDS | frozenset(
     "the a an in on at after during but however asked earlier this that these those it he she they "
     "we i you both while and also as for with by from since when if under according meanwhile "
@@ -62,6 +68,7 @@ DETERMINERS = frozenset({"the", "a", "an"})
 POSSESSIVE_DETERMINERS = frozenset({"his", "her", "its", "their", "our", "my", "your"})
 CLAUSE_OPENERS = frozenset({"that", "which", "who", "what", "whom", "where", "when", "while", "and", "but", "as", "if"})
 NAME_CONNECTORS = frozenset({"of", "for", "de", "al", "bin", "van", "von", "der", "la", "le", "du"})
+PRONOUNS = {"he": "person", "she": "person", "it": "body"}  # the kind of speaker each stands for
 
 # Title words precede a name and are not part of it ("Kremlin spokesman Dmitry Peskov").
 TITLE_WORDS = frozenset(
@@ -83,7 +90,13 @@ PERSON_ROLES = frozenset(
     "negotiator chief head lawmaker speaker fm pm".split()
 )
 BODY_ROLES = frozenset("ministry statement office agency department embassy government administration".split())
-PLURAL_SPEAKERS = frozenset("officials sources analysts diplomats experts observers leaders ministers".split())
+NAMED_BODY_ROLES = frozenset("ministry office agency department embassy".split())  # "U.S. embassy" names one
+# Groups quoted together are nobody in particular: their quotes get no speaker.
+PLURAL_SPEAKERS = frozenset(
+    "officials sources analysts diplomats experts observers leaders ministers economists residents "
+    "critics lawmakers people activists protesters witnesses officers investors traders politicians "
+    "commentators reporters journalists participants".split()
+)
 # A name ending in one of these is an organisation, kept whole ("Russian Foreign Ministry").
 ORGANISATION_HEADS = frozenset(
     "ministry department house office council agency committee commission government embassy "
@@ -109,23 +122,25 @@ COUNTRY_WORDS: dict[str, str] = {
                      "venezuelan", "india", "indian", "vietnam", "vietnamese"), "other"),
 }
 COUNTRY_GOVERNMENT_WORDS = frozenset({"government", "side", "authorities", "leadership"})
-ABBREVIATIONS = frozenset(
-    "mr mrs ms dr gen col lt sgt st sen rep gov prof jan feb mar apr jun jul aug sep sept oct nov dec "
-    "no vs etc inc corp jr sr".split()
-)
-PRONOUNS = {"he": "person", "she": "person", "it": "body"}
+ABBREVIATIONS = frozenset("mr mrs ms dr gen col lt sgt st sen rep gov prof jan feb mar apr jun jul aug sep sept oct nov dec no vs etc inc corp jr sr".split())
 
 QUOTE_PLACEHOLDER = "\ue000"
-TOKEN = re.compile(QUOTE_PLACEHOLDER + r"|[^\W_]+(?:\.[^\W_]+)+\.?|[^\W_]+(?:['’\-][^\W_]+)*|[^\w\s]")
+# Words (dotted abbreviations such as "U.S." whole), the punctuation that shapes clauses, quotes.
+TOKEN = re.compile(QUOTE_PLACEHOLDER + r"|[^\W_]+(?:\.[^\W_]+)+\.?|[^\W_]+(?:['’\-][^\W_]+)*|[,.;:!?()\[\]–—…-]")
 SENTENCE_PUNCTUATION = frozenset(".!?…")
 
-# How far (in tokens) a quote looks for its attribution, and how many paragraphs back it may reach.
+# Bounds on every look-around (tokens, events, mentions, quotes), which keep the pass linear.
 ATTRIBUTION_REACH = 40
+PHRASE_MAX_WORDS = 12
 PARTICIPLE_LOOKBACK = 8
+SPEAKER_LOOKBACK = 40
+MENTION_REACH = 300
+ORGANISATION_LIMIT = 64
+COUNTRY_REACH = 40
 BYLINE_MAX_TOKENS = 6
+HEADING_MAX_TOKENS = 16
 FALLBACK_PARAGRAPHS = 2
 PULL_QUOTE_CANDIDATES = 16
-HEADING_MAX_TOKENS = 16
 
 
 @dataclass(frozen=True)
@@ -133,6 +148,15 @@ class MarkedQuote:
     """A quotation as found: each part is (opening mark start, text start, text end, closing mark end)."""
 
     parts: tuple[tuple[int, int, int, int], ...]
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """A quote's speaker, and whether anything in the text attributes it (``attributed`` is False
+    for a phrase in quote marks that no speech verb, heading or repeated quote points to)."""
+
+    speaker: str | None
+    attributed: bool
 
 
 @dataclass(frozen=True)
@@ -144,22 +168,21 @@ class Referent:
     countries: frozenset[str] = frozenset()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Token:
     start: int
-    end: int
     text: str
     lower: str
     quote: int | None = None  # index of the quote this placeholder stands for
 
 
-@dataclass
+@dataclass(slots=True)
 class _Sentence:
     paragraph: int
     tokens: list[_Token]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Event:
     sentence: int
     verb: int  # token index of the speech verb
@@ -169,7 +192,7 @@ class _Event:
     finite: bool = True  # False for participles ("saying"), which speak for another verb's subject
 
 
-@dataclass
+@dataclass(slots=True)
 class _Mention:
     """A person or organisation named in the text, with the title words around the name."""
 
@@ -180,42 +203,75 @@ class _Mention:
 
 @dataclass
 class _Reading:
+    """What is known about one text: sentences, names, speech events and where each quote sits."""
+
     text: str
     quotes: list[MarkedQuote]
     sentences: list[_Sentence] = field(default_factory=list)
     paragraph_sentences: dict[int, list[int]] = field(default_factory=dict)
-    events: list[_Event] = field(default_factory=list)
+    quote_only_paragraphs: set[int] = field(default_factory=set)
+    mark_places: dict[int, tuple[int, int]] = field(default_factory=dict)  # mark start -> (sentence, token)
     mentions: list[_Mention] = field(default_factory=list)
+    mention_positions: list[int] = field(default_factory=list)
     full_names: dict[str, Referent] = field(default_factory=dict)
     organisations: list[Referent] = field(default_factory=list)
-    quote_places: dict[int, tuple[int, int]] = field(default_factory=dict)  # quote -> (sentence, token)
+    countries_by_name: dict[str, set[str]] = field(default_factory=dict)
+    events: list[_Event] = field(default_factory=list)
+    event_positions: list[int] = field(default_factory=list)
+    events_by_sentence: dict[int, list[_Event]] = field(default_factory=dict)
+    verbs_by_sentence: dict[int, list[int]] = field(default_factory=dict)
+
+    def place(self, quote: int, part: int = 0) -> tuple[int, int] | None:
+        return self.mark_places.get(self.quotes[quote].parts[part][0])
+
+    def position(self, event: _Event) -> int:
+        return self.sentences[event.sentence].tokens[event.verb].start
+
+    def add_event(self, event: _Event) -> None:
+        self.events.append(event)
+        self.event_positions.append(self.position(event))
+        self.events_by_sentence.setdefault(event.sentence, []).append(event)
+        self.verbs_by_sentence.setdefault(event.sentence, []).append(event.verb)
 
 
-def find_speakers(text: str, quotes: list[MarkedQuote]) -> list[str | None]:
-    """The speaker of each quote (full name or organisation), or None where the text does not say."""
+def find_speakers(text: str, quotes: list[MarkedQuote], fragments: list[bool]) -> list[Attribution]:
+    """The speaker of each quote (full name or organisation), or None where the text does not say.
+
+    A fragment takes only an attribution of its own; a whole quoted sentence standing alone also
+    takes the speaker of the quotes or statements just before it.
+    """
+    if not quotes:
+        return []
     reading = _read(text, quotes)
     referents: list[Referent | None] = []
+    attributed: list[bool] = []
     for index in range(len(quotes)):
-        referents.append(_attribute(reading, index, referents))
+        referent, found = _attribute(reading, index, referents, fragments[index])
+        referents.append(referent)
+        attributed.append(found)
     _resolve_countries(reading, referents)
-    _adopt_pull_quote_speakers(reading, referents)
-    return [referent.name if referent else None for referent in referents]
+    for index in _adopt_pull_quote_speakers(reading, referents):
+        attributed[index] = True
+    return [Attribution(referent.name if referent else None, found) for referent, found in zip(referents, attributed)]
 
 
 def reported_speech(text: str, quotes: list[MarkedQuote]) -> list[tuple[tuple[int, int], str | None]]:
     """Spans of ``X said that …`` clauses in sentences without quotation marks, with their speaker."""
     reading = _read(text, quotes)
     found = []
-    for event in reading.events:
-        tokens = reading.sentences[event.sentence].tokens
-        if any(token.quote is not None for token in tokens) or event.inverted:
+    for sentence_index, events in reading.events_by_sentence.items():
+        tokens = reading.sentences[sentence_index].tokens
+        if any(token.quote is not None for token in tokens):
             continue
-        after = event.verb + 1
-        if after < len(tokens) and tokens[after].lower == "that" and after + 1 < len(tokens):
-            end = tokens[-1].end if tokens[-1].text not in SENTENCE_PUNCTUATION else tokens[-1].start
-            start = tokens[after + 1].start
-            if end > start:
-                found.append(((start, end), event.referent.name if event.referent else None))
+        for event in events:
+            clause = event.verb + 2
+            if event.inverted or clause >= len(tokens) or tokens[event.verb + 1].lower != "that":
+                continue
+            last = tokens[-1]
+            end = last.start if last.text in SENTENCE_PUNCTUATION else last.start + len(last.text)
+            if end > tokens[clause].start:
+                found.append(((tokens[clause].start, end), event.referent.name if event.referent else None))
+            break
     return found
 
 
@@ -228,18 +284,21 @@ def _read(text: str, quotes: list[MarkedQuote]) -> _Reading:
     owner = {part[0]: index for index, quote in enumerate(quotes) for part in quote.parts}
     part_ends = {part[0]: part[2] for quote in quotes for part in quote.parts}
     paragraph = 0
-    for line_match in re.finditer(r"[^\n]+", masked):
-        tokens = [_make_token(match, owner) for match in TOKEN.finditer(masked, line_match.start(), line_match.end())]
+    for line in re.finditer(r"[^\n]+", masked):
+        tokens = [_token(match, owner) for match in TOKEN.finditer(masked, line.start(), line.end())]
         if not tokens:
             continue
+        words = [token for token in tokens if token.text[0].isalnum() or token.quote is not None]
+        if words and all(token.quote is not None for token in words):
+            reading.quote_only_paragraphs.add(paragraph)
         for sentence_tokens in _split_sentences(text, part_ends, tokens):
-            reading.paragraph_sentences.setdefault(paragraph, []).append(len(reading.sentences))
+            sentence_index = len(reading.sentences)
+            reading.paragraph_sentences.setdefault(paragraph, []).append(sentence_index)
             reading.sentences.append(_Sentence(paragraph, sentence_tokens))
+            for token_index, token in enumerate(sentence_tokens):
+                if token.quote is not None:
+                    reading.mark_places[token.start] = (sentence_index, token_index)
         paragraph += 1
-    for sentence_index, sentence in enumerate(reading.sentences):
-        for token_index, token in enumerate(sentence.tokens):
-            if token.quote is not None:
-                reading.quote_places.setdefault(token.quote, (sentence_index, token_index))
     _collect_names(reading)
     _collect_events(reading)
     return reading
@@ -252,15 +311,15 @@ def _mask_quotes(text: str, quotes: list[MarkedQuote]) -> str:
     for quote in quotes:
         for mark_start, _, _, mark_end in quote.parts:
             pieces.append(text[cursor:mark_start])
-            pieces.append(QUOTE_PLACEHOLDER + re.sub(r"[^\n]", " ", text[mark_start + 1 : mark_end]))
+            pieces.append(QUOTE_PLACEHOLDER + " " * (mark_end - mark_start - 1))  # parts never span lines
             cursor = mark_end
     pieces.append(text[cursor:])
     return "".join(pieces)
 
 
-def _make_token(match: re.Match, owner: dict[int, int]) -> _Token:
+def _token(match: re.Match, owner: dict[int, int]) -> _Token:
     word = match.group()
-    return _Token(match.start(), match.end(), word, word.lower(), owner.get(match.start()) if word == QUOTE_PLACEHOLDER else None)
+    return _Token(match.start(), word, word.lower(), owner.get(match.start()) if word == QUOTE_PLACEHOLDER else None)
 
 
 def _split_sentences(text: str, part_ends: dict[int, int], tokens: list[_Token]) -> Iterator[list[_Token]]:
@@ -298,17 +357,21 @@ def _collect_names(reading: _Reading) -> None:
         if _headline_case(sentence.tokens):
             continue
         for run in _capitalised_runs(sentence.tokens):
-            words = [token.text for token in run]
-            mention = _name_from_words(words)
+            mention = _name_from_words([token.text for token in run])
             if mention is None:
                 continue
             referent, title = mention
             reading.mentions.append(_Mention(run[0].start, referent, title))
+            reading.mention_positions.append(run[0].start)
             if referent.kind == "person" and " " in referent.name:
                 for word in referent.name.split():
                     reading.full_names.setdefault(word, referent)
-            elif referent.kind == "body":
+            elif referent.kind == "body" and len(reading.organisations) < ORGANISATION_LIMIT:
                 reading.organisations.append(referent)
+    for mention in reading.mentions:
+        name = _full_name(reading, mention.referent).name
+        countries = reading.countries_by_name.setdefault(name, set())
+        countries |= mention.referent.countries | {word for word in mention.title if word in COUNTRY_WORDS.values()}
 
 
 def _headline_case(tokens: list[_Token]) -> bool:
@@ -324,7 +387,7 @@ def _capitalised_runs(tokens: list[_Token]) -> Iterator[list[_Token]]:
     for index, token in enumerate(tokens):
         following = tokens[index + 1] if index + 1 < len(tokens) else None
         breaks = token.lower in CALENDAR_WORDS or token.lower in SPEECH_VERBS or token.lower in SPEECH_PARTICIPLES
-        if not breaks and (_is_capitalised(token) or token.lower in TITLE_WORDS and token.quote is None and token.text[0].isalpha()):
+        if not breaks and (_is_capitalised(token) or token.lower in TITLE_WORDS):
             run.append(token)
         elif run and token.lower in NAME_CONNECTORS and following is not None and _is_capitalised(following):
             run.append(token)
@@ -354,10 +417,12 @@ def _strip_possessive(word: str) -> str:
 def _name_from_words(words: list[str]) -> tuple[Referent, frozenset[str]] | None:
     """Split ``Russian Deputy Foreign Minister Igor Morgulov`` into a referent and its title words."""
     words = [_strip_possessive(word) for word in words]
-    while words and words[0].lower() in NOT_NAME_WORDS:
-        words = words[1:]
-    while words and words[-1].lower() in NAME_CONNECTORS:
-        words = words[:-1]
+    first, last = 0, len(words)
+    while first < last and words[first].lower() in NOT_NAME_WORDS:
+        first += 1
+    while last > first and words[last - 1].lower() in NAME_CONNECTORS:
+        last -= 1
+    words = words[first:last]
     if not words:
         return None
     lowered = [word.lower() for word in words]
@@ -368,20 +433,20 @@ def _name_from_words(words: list[str]) -> tuple[Referent, frozenset[str]] | None
     while name_start > 0 and _is_name_word(words[name_start - 1]):
         name_start -= 1
     if name_start == len(words):
-        if all(word in COUNTRY_WORDS or word in COUNTRY_GOVERNMENT_WORDS for word in lowered) and countries:
+        if countries and all(word in COUNTRY_WORDS or word in COUNTRY_GOVERNMENT_WORDS for word in lowered):
             return Referent(" ".join(words), "country", countries), frozenset()
         return None
-    title = lowered[:name_start]
-    return Referent(" ".join(words[name_start:]), "person", countries), frozenset(_title_words(title))
+    return Referent(" ".join(words[name_start:]), "person", countries), frozenset(_title_words(lowered[:name_start]))
 
 
 def _is_name_word(word: str) -> bool:
     lowered = word.lower()
-    shouted = len(word) > 1 and word.isupper()
+    shouted = len(word) > 1 and word.isupper()  # datelines and link labels: "BEIJING", "MORE"
     return word[:1].isupper() and not shouted and lowered not in TITLE_WORDS and lowered not in COUNTRY_WORDS and lowered not in NOT_NAME_WORDS
 
 
 def _title_words(lowered: list[str]) -> Iterator[str]:
+    """Title words in a comparable form: countries as their key, abbreviations and synonyms spelled out."""
     for word in lowered:
         word = _strip_possessive(word)
         if word in TITLE_ABBREVIATIONS:
@@ -395,32 +460,19 @@ def _title_words(lowered: list[str]) -> Iterator[str]:
 
 def _collect_events(reading: _Reading) -> None:
     for sentence_index, sentence in enumerate(reading.sentences):
-        tokens = sentence.tokens
-        for index, token in enumerate(tokens):
-            event = _event_at(reading, sentence_index, tokens, index) or _byline_at(reading, sentence_index, tokens, index)
+        for index, token in enumerate(sentence.tokens):
+            if token.lower in EVENT_WORDS:
+                event = _event_at(reading, sentence_index, sentence.tokens, index)
+            elif token.text in BYLINE_MARKS:
+                event = _byline_at(reading, sentence_index, sentence.tokens, index)
+            else:
+                continue
             if event is not None:
-                reading.events.append(event)
-
-
-def _byline_at(reading: _Reading, sentence_index: int, tokens: list[_Token], index: int) -> _Event | None:
-    """A name after a dash or colon closing a line (``… – Putin``), or before a colon opening a quote
-    (``U.S. Senator: "…"``), is who speaks there."""
-    if tokens[index].text not in BYLINE_MARKS or index == 0:
-        return None
-    position = tokens[index].start
-    if tokens[index].text == ":" and index + 1 < len(tokens) and tokens[index + 1].quote is not None:
-        words, first = _left_phrase(tokens, index)
-        return _Event(sentence_index, index, first, False, _resolve_words(reading, words, position)) if words else None
-    tail = tokens[index + 1 :]
-    if not 0 < len(tail) <= BYLINE_MAX_TOKENS or not all(_is_capitalised(token) for token in tail):
-        return None
-    referent = _resolve_words(reading, [token.text for token in tail], position)
-    if referent is None or referent.kind == "country":
-        return None
-    return _Event(sentence_index, index, index, True, referent)
+                reading.add_event(event)
 
 
 def _event_at(reading: _Reading, sentence_index: int, tokens: list[_Token], index: int) -> _Event | None:
+    """The speech event a speech verb at ``index`` makes, with its subject resolved."""
     word = tokens[index].lower
     previous = tokens[index - 1].lower if index else ""
     following = tokens[index + 1].lower if index + 1 < len(tokens) else ""
@@ -428,7 +480,7 @@ def _event_at(reading: _Reading, sentence_index: int, tokens: list[_Token], inde
         return None  # "expected to announce", "its calls for": not a speech act by a subject
     position = tokens[index].start
     if word == "according" and following == "to":
-        referent = _according_to(reading, tokens[index + 2 :], position)
+        referent = _according_to(reading, tokens[index + 2 : index + 2 + PHRASE_MAX_WORDS], position)
         return _Event(sentence_index, index, index, False, referent) if referent else None
     if word == QUOTED_VERB:
         return _quoted_as(reading, sentence_index, tokens, index)
@@ -438,35 +490,38 @@ def _event_at(reading: _Reading, sentence_index: int, tokens: list[_Token], inde
         return _participle_event(reading, sentence_index, tokens, index)
     if word not in SPEECH_VERBS and word not in POINTING_VERBS:
         return None
-    if previous in PASSIVE_AUXILIARIES and following == "by":
-        words, _ = _right_phrase(tokens, index + 2)
-        return _Event(sentence_index, index, index, False, _resolve_words(reading, words, position))
-    if index and (tokens[index - 1].quote is not None or previous == "," and index > 1 and tokens[index - 2].quote is not None):
-        words, _ = _right_phrase(tokens, index + 1)
-        referent = _resolve_words(reading, words, position)
+    if previous in PASSIVE_AUXILIARIES and following == "by":  # "was called by U.S. Ambassador X"
+        return _Event(sentence_index, index, index, False, _resolve_words(reading, _right_phrase(tokens, index + 2), position))
+    after_quote = index and (tokens[index - 1].quote is not None or previous == "," and index > 1 and tokens[index - 2].quote is not None)
+    if after_quote:  # '"…," said the Russian ambassador'
+        referent = _resolve_words(reading, _right_phrase(tokens, index + 1), position)
         if referent is not None:
             return _Event(sentence_index, index, index, True, referent)
     words, first = _left_phrase(tokens, index)
-    if not words and index and tokens[index - 1].text == ",":
+    if not words and previous == ",":
         words, first = _left_phrase_before_aside(tokens, index - 1)
+        if not words:  # "…, said the director of the department, Georgy Zinoviev"
+            words = _right_phrase(tokens, index + 1)
+            referent = _resolve_words(reading, words, position) if words and words[0].lower() not in PRONOUNS else None
+            return _Event(sentence_index, index, index, True, referent) if referent else None
     if not words:
         return None
     return _Event(sentence_index, index, first, False, _resolve_words(reading, words, position))
 
 
 def _according_to(reading: _Reading, tokens: list[_Token], position: int) -> Referent | None:
+    """``according to a statement from the Russian Foreign Ministry``; media are not speakers."""
     words = []
     for token in tokens:
         if token.text in ",.;:" or token.quote is not None:
             break
         words.append(token.text)
     lowered = [word.lower() for word in words]
-    for lead in (("a", "statement", "from"), ("a", "statement", "by"), ("the", "statement", "from")):
-        if tuple(lowered[:3]) == lead:
-            words, lowered = words[3:], lowered[3:]
+    if lowered[1:3] == ["statement", "from"] or lowered[1:3] == ["statement", "by"]:
+        words, lowered = words[3:], lowered[3:]
     if not words or any(word in MEDIA_WORDS for word in lowered):
         return None
-    return _resolve_words(reading, words[:8], position)
+    return _resolve_words(reading, words, position)
 
 
 def _quoted_as(reading: _Reading, sentence_index: int, tokens: list[_Token], index: int) -> _Event | None:
@@ -487,13 +542,14 @@ def _quoted_as(reading: _Reading, sentence_index: int, tokens: list[_Token], ind
 def _participle_event(reading: _Reading, sentence_index: int, tokens: list[_Token], index: int) -> _Event | None:
     """``…, saying`` speaks for the clause's subject; ``the ambassador accusing`` for the words before."""
     position = tokens[index].start
-    if index and tokens[index - 1].lower in PREPOSITIONS:
+    previous = tokens[index - 1] if index else None
+    if previous is not None and previous.lower in PREPOSITIONS:
         return None  # "thanked him for saying": a gerund, not a speech event
-    if index and tokens[index - 1].text != ",":
+    if previous is not None and previous.text != ",":
         words, first = _left_phrase(tokens, index)
         referent = _resolve_words(reading, words, position) if words else None
-        if referent is not None:
-            return _Event(sentence_index, index, first, False, referent, finite=False)
+        if referent is not None or tokens[index].lower in ADJECTIVAL_PARTICIPLES:
+            return _Event(sentence_index, index, first, False, referent, finite=False) if referent else None
     for event in reversed(reading.events[-PARTICIPLE_LOOKBACK:]):
         if event.sentence != sentence_index:
             break
@@ -503,34 +559,77 @@ def _participle_event(reading: _Reading, sentence_index: int, tokens: list[_Toke
     return _Event(sentence_index, index, index, False, _resolve_words(reading, words, position), finite=False) if words else None
 
 
+def _byline_at(reading: _Reading, sentence_index: int, tokens: list[_Token], index: int) -> _Event | None:
+    """A name after a dash or colon ending a line (``… – Putin``), or before a colon opening a quote
+    (``U.S. Senator: "…"``), is who speaks there."""
+    if tokens[index].text not in BYLINE_MARKS or index == 0:
+        return None
+    position = tokens[index].start
+    if tokens[index].text == ":" and index + 1 < len(tokens) and tokens[index + 1].quote is not None:
+        words, first = _left_phrase(tokens, index)  # only a line opening with its speaker, not "told reporters:"
+        return _Event(sentence_index, index, first, False, _resolve_words(reading, words, position)) if words and first == 0 else None
+    tail = tokens[index + 1 :] if len(tokens) - index - 1 <= BYLINE_MAX_TOKENS else []
+    if not tail or not all(_is_capitalised(token) for token in tail):
+        return None
+    referent = _resolve_words(reading, [token.text for token in tail], position)
+    if referent is None or referent.kind == "country":
+        return None
+    return _Event(sentence_index, index, index, True, referent)
+
+
 def _left_phrase(tokens: list[_Token], verb: int) -> tuple[list[str], int]:
-    """The noun phrase ending just before ``verb`` (fillers like "also" or "on Monday" skipped)."""
+    """The subject phrase ending just before ``verb`` (fillers like "also" or "on Monday" skipped),
+    and the index of its first token."""
     index = verb - 1
     while index >= 0 and tokens[index].lower in SUBJECT_VERB_FILLERS:
         index -= 1
     words: list[str] = []
-    while index >= 0:
+    while index >= 0 and len(words) < PHRASE_MAX_WORDS:
         token = tokens[index]
         lowered = token.lower
-        if token.quote is not None or not (token.text[0].isalnum()):
+        if token.quote is not None or not token.text[0].isalnum():
             break
-        if lowered in CLAUSE_OPENERS and not (lowered == "and" and words and _is_capitalised(tokens[index + 1]) and index and _is_capitalised(tokens[index - 1])):
-            break
-        if token.text[0].isupper() or lowered in TITLE_WORDS or lowered in PERSON_ROLES or lowered in BODY_ROLES or lowered in PLURAL_SPEAKERS or lowered in PRONOUNS or lowered in NAME_CONNECTORS or lowered == "and":
+        if lowered == "who" and not words and index and tokens[index - 1].text == ",":
+            return _left_phrase(tokens, index - 1)  # "Nikki Haley, who accused Russia"
+        if _joins_names(tokens, index, words):
             words.insert(0, token.text)
+        elif lowered in CLAUSE_OPENERS:
+            break
+        elif _subject_word(token):
+            words.insert(0, token.text)
+            if lowered in PRONOUNS:
+                break
         elif lowered in DETERMINERS or lowered in POSSESSIVE_DETERMINERS:
             words.insert(0, token.text)
             break
-        elif words and (words[0].lower() in PERSON_ROLES or words[0].lower() in BODY_ROLES) and "-" in token.text or words and words[0].lower() in PERSON_ROLES | BODY_ROLES and lowered.endswith(("al", "ic", "ing", "ed", "ian", "ese")):
-            words.insert(0, token.text)  # an adjective before a role: "the high-ranking diplomat"
+        elif words and words[0].lower() in PERSON_ROLES | BODY_ROLES and _adjective_like(lowered):
+            words.insert(0, token.text)  # "the high-ranking diplomat", "the Russian diplomatic agency"
         else:
             break
-        if lowered in PRONOUNS or lowered == "who":
-            break
         index -= 1
-    if index >= 0 and tokens[index].lower == "who" and not words:
-        return [], verb
     return words, index + 1
+
+
+def _subject_word(token: _Token) -> bool:
+    lowered = token.lower
+    return (
+        token.text[0].isupper()
+        or lowered in TITLE_WORDS
+        or lowered in PERSON_ROLES
+        or lowered in BODY_ROLES
+        or lowered in PLURAL_SPEAKERS
+        or lowered in PRONOUNS
+        or lowered in NAME_CONNECTORS
+    )
+
+
+def _joins_names(tokens: list[_Token], index: int, words: list[str]) -> bool:
+    """Is the "and" at ``index`` inside "Donald Trump and Kim Jong Un"?"""
+    return tokens[index].lower == "and" and bool(words) and words[0][:1].isupper() and index > 0 and _is_capitalised(tokens[index - 1])
+
+
+def _adjective_like(word: str) -> bool:
+    return "-" in word or word.endswith(("al", "ic", "ing", "ed", "ian", "ese"))
 
 
 def _left_phrase_before_aside(tokens: list[_Token], comma: int) -> tuple[list[str], int]:
@@ -543,26 +642,24 @@ def _left_phrase_before_aside(tokens: list[_Token], comma: int) -> tuple[list[st
     return [], comma
 
 
-def _right_phrase(tokens: list[_Token], start: int) -> tuple[list[str], int]:
+def _right_phrase(tokens: list[_Token], start: int) -> list[str]:
     """The noun phrase after an inverted verb: ``said the director of …, Georgy Zinoviev``."""
     words = []
-    index = start
-    while index < len(tokens) and len(words) < 20:
-        token = tokens[index]
-        if token.quote is not None or token.text in ".;:!?" or token.lower in SUBJECT_VERB_FILLERS and token.lower not in ("on",):
-            break
-        if token.lower in ("on", "at", "in", "during", "when", "after", "as", "adding", "while", "before"):
+    for token in tokens[start : start + 2 * PHRASE_MAX_WORDS]:
+        if token.quote is not None or token.text in ".;:!?" or token.lower in RIGHT_PHRASE_STOPS:
             break
         words.append(token.text)
-        index += 1
-    return words, index
+    return words
+
+
+RIGHT_PHRASE_STOPS = frozenset("on at in during when after as adding while before".split())
 
 
 def _sentence_subject(tokens: list[_Token]) -> list[str]:
-    """The first noun phrase of a sentence, after an opening phrase such as "On Tuesday,"."""
+    """The first noun phrase of a sentence, after a dateline "(AP) --" or an opening "On Tuesday,"."""
     start = 0
-    if tokens and tokens[0].text == "(" and ")" in [token.text for token in tokens[:6]]:
-        start = [token.text for token in tokens].index(")") + 1
+    if tokens and tokens[0].text == "(":
+        start = next((index + 1 for index, token in enumerate(tokens[:6]) if token.text == ")"), 0)
     while start < len(tokens) and not tokens[start].text[0].isalnum():
         start += 1
     for index, token in enumerate(tokens[start : start + 10], start):
@@ -571,14 +668,12 @@ def _sentence_subject(tokens: list[_Token]) -> list[str]:
                 start = index + 1
             break
     words = []
-    for token in tokens[start:]:
-        lowered = token.lower
+    for token in tokens[start : start + PHRASE_MAX_WORDS]:
         if token.quote is not None or not token.text[0].isalnum():
             break
-        if token.text[0].isupper() or lowered in TITLE_WORDS or lowered in PERSON_ROLES or lowered in BODY_ROLES or lowered in DETERMINERS or lowered in PLURAL_SPEAKERS or lowered in COUNTRY_GOVERNMENT_WORDS or lowered in NAME_CONNECTORS:
-            words.append(token.text)
-        else:
+        if not (_subject_word(token) or token.lower in DETERMINERS or token.lower in COUNTRY_GOVERNMENT_WORDS):
             break
+        words.append(token.text)
     return words
 
 
@@ -592,28 +687,26 @@ def _resolve_words(reading: _Reading, words: list[str], position: int) -> Refere
         return None
     lowered = [word.lower() for word in words]
     if len(words) == 1 and lowered[0] in PRONOUNS:
-        return _latest_speaker(reading, position, PRONOUNS[lowered[0]]) or _latest_mention(reading, position)
+        kind = PRONOUNS[lowered[0]]
+        return _latest_speaker(reading, position, kind) or (_latest_mention(reading, position) if kind == "person" else None)
     if lowered[-1] in PLURAL_SPEAKERS:
         return None
     if "and" in lowered:
         return _coordinated(reading, words, position)
-    for run in _name_runs(words):
-        mention = _name_from_words(run)
-        if mention is None:
-            continue
-        referent, _ = mention
+    if len(words) >= 2 and lowered[-1] in NAMED_BODY_ROLES and lowered[-2] in COUNTRY_WORDS:
+        return Referent(f"{words[-2]} {words[-1]}", "body", frozenset({COUNTRY_WORDS[lowered[-2]]}))  # "the U.S. embassy"
+    named = [mention for mention in (_name_from_words(run) for run in _name_runs(words)) if mention is not None]
+    for referent, _ in named:
         if referent.kind == "person":
             return _full_name(reading, referent)
         if referent.kind == "body":
             return _full_organisation(reading, referent)
-    for run in _name_runs(words):
-        mention = _name_from_words(run)
-        if mention is not None:
-            return mention[0]
+    if named:
+        return named[0][0]
     return _resolve_role(reading, lowered, words, position)
 
 
-def _name_runs(words: list[str]) -> Iterator[list[str]]:
+def _name_runs(words: list[str]) -> list[list[str]]:
     """Candidate names in a phrase, the likeliest first: runs of two or more name words, then the rest."""
     runs = []
     current: list[str] = []
@@ -629,8 +722,7 @@ def _name_runs(words: list[str]) -> Iterator[list[str]]:
                 runs.append(current)
             current = []
     named = [run for run in runs if sum(_is_name_word(_strip_possessive(word)) for word in run) >= 2]
-    yield from named
-    yield from (run for run in runs if run not in named and not _possessive(run[-1]))
+    return named + [run for run in runs if run not in named and not _possessive(run[-1])]
 
 
 def _full_name(reading: _Reading, referent: Referent) -> Referent:
@@ -651,67 +743,75 @@ def _full_organisation(reading: _Reading, referent: Referent) -> Referent:
 
 def _coordinated(reading: _Reading, words: list[str], position: int) -> Referent | None:
     """``Donald Trump and Kim Jong Un pledged``: both names, joined as the article does."""
-    parts, current = [], []
-    for word in [*words, "and"]:
+    parts: list[list[str]] = [[]]
+    for word in words:
         if word.lower() == "and":
-            if current:
-                parts.append(current)
-            current = []
+            parts.append([])
         else:
-            current.append(word)
-    referents = [_resolve_words(reading, part, position) for part in parts]
+            parts[-1].append(word)
+    referents = [_resolve_words(reading, part, position) for part in parts if part]
     if len(referents) < 2 or any(referent is None or referent.kind != "person" for referent in referents):
         return None
     return Referent(" and ".join(referent.name for referent in referents), "person")
 
 
 def _resolve_role(reading: _Reading, lowered: list[str], words: list[str], position: int) -> Referent | None:
-    """``the Russian ambassador``: a named person with that title, else the latest speaker of that kind."""
+    """``the Russian ambassador``: a named person with that title, else the latest speaker of that kind.
+
+    ``A State Department spokesperson`` (indefinite, unnamed) is a new speaker, named by its role.
+    """
     heads = [word for word in lowered if word in PERSON_ROLES or word in BODY_ROLES]
     if not heads:
         return None
     head = heads[-1]
     kind = "body" if head in BODY_ROLES else "person"
-    bare = [_strip_possessive(word) for word in lowered]
-    wanted = set(_title_words([word for word in bare if word in TITLE_WORDS or word in COUNTRY_WORDS or word in PERSON_ROLES]))
     if lowered[0] in ("a", "an"):
-        caps = [word for word in words[1:] if word[:1].isupper()]
-        return Referent(" ".join([*caps, words[-1]]), kind, frozenset(COUNTRY_WORDS[w.lower()] for w in caps if w.lower() in COUNTRY_WORDS)) if caps else None
+        capitalised = [word for word in words[1:] if word[:1].isupper()]
+        if not capitalised:
+            return None
+        countries = frozenset(COUNTRY_WORDS[word.lower()] for word in capitalised if word.lower() in COUNTRY_WORDS)
+        return Referent(" ".join([*capitalised, words[-1]]), kind, countries)
     if kind == "person":
+        bare = [_strip_possessive(word) for word in lowered]
+        wanted = set(_title_words([word for word in bare if word in TITLE_WORDS or word in COUNTRY_WORDS or word in PERSON_ROLES]))
         titled = _titled_mention(reading, wanted, position)
         if titled is not None:
             return titled
     else:
-        for mention in reversed([m for m in reading.mentions if m.position < position and m.referent.kind == "body"]):
-            if head in mention.referent.name.lower().split():
+        for mention in reversed(_mentions_near(reading, position)[0]):
+            if mention.referent.kind == "body" and head in mention.referent.name.lower().split():
                 return mention.referent
-    return _latest_speaker(reading, position, kind) or (_latest_speaker(reading, position, None) if kind == "body" else None)
+    return _latest_speaker(reading, position, kind)
+
+
+def _mentions_near(reading: _Reading, position: int) -> tuple[list[_Mention], list[_Mention]]:
+    """The mentions shortly before and shortly after ``position``."""
+    index = bisect_left(reading.mention_positions, position)
+    return reading.mentions[max(0, index - MENTION_REACH) : index], reading.mentions[index : index + MENTION_REACH]
 
 
 def _titled_mention(reading: _Reading, wanted: set[str], position: int) -> Referent | None:
-    before = after = None
-    for mention in reading.mentions:
-        if mention.referent.kind != "person" or not wanted <= (mention.title | set(mention.referent.name.lower().split())):
-            continue
-        if mention.position < position:
-            before = mention.referent
-        elif after is None:
-            after = mention.referent
-    return _full_name(reading, before or after) if (before or after) else None
+    """The person last given these title words before ``position``, else the first one after."""
+    before, after = _mentions_near(reading, position)
+
+    def titled(mention: _Mention) -> bool:
+        return mention.referent.kind == "person" and wanted <= mention.title | set(mention.referent.name.lower().split())
+
+    match = next((mention for mention in reversed(before) if titled(mention)), None) or next((mention for mention in after if titled(mention)), None)
+    return _full_name(reading, match.referent) if match else None
 
 
 def _latest_speaker(reading: _Reading, position: int, kind: str | None) -> Referent | None:
-    for event in reversed(reading.events):
-        if event.referent is None or reading.sentences[event.sentence].tokens[event.verb].start >= position:
-            continue
-        if kind is None or event.referent.kind == kind:
+    end = bisect_left(reading.event_positions, position)
+    for event in reversed(reading.events[max(0, end - SPEAKER_LOOKBACK) : end]):
+        if event.referent is not None and (kind is None or event.referent.kind == kind):
             return event.referent
     return None
 
 
 def _latest_mention(reading: _Reading, position: int) -> Referent | None:
-    for mention in reversed(reading.mentions):
-        if mention.position < position and mention.referent.kind == "person":
+    for mention in reversed(_mentions_near(reading, position)[0]):
+        if mention.referent.kind == "person":
             return _full_name(reading, mention.referent)
     return None
 
@@ -719,126 +819,88 @@ def _latest_mention(reading: _Reading, position: int) -> Referent | None:
 # --- attributing each quote -----------------------------------------------------------------------
 
 
-def _attribute(reading: _Reading, quote_index: int, earlier: list[Referent | None]) -> Referent | None:
-    """The quote's own attribution if it has one (even one naming nobody), else its surroundings'."""
-    place = reading.quote_places.get(quote_index)
+def _attribute(reading: _Reading, quote_index: int, earlier: list[Referent | None], fragment: bool) -> tuple[Referent | None, bool]:
+    """The quote's own attribution if it has one (even one naming nobody), else its surroundings';
+    with whether any attribution was found."""
+    place = reading.place(quote_index)
     if place is None:
-        return None
-    last_place = _last_part_place(reading, quote_index) or place
-    events = _sentence_events(reading, place[0]) if place[0] == last_place[0] else _sentence_events(reading, place[0]) + _sentence_events(reading, last_place[0])
-    for finder in (_event_right_after, _event_before, _event_later):
-        event = finder(reading, events, place, last_place)
+        return None, False
+    last_place = reading.place(quote_index, -1) or place
+    for event in (_event_right_after(reading, place), _event_right_after(reading, last_place), _event_before(reading, place), _event_later(reading, last_place)):
         if event is not None:
-            return event.referent
-    if _alone_in_paragraph(reading, place):
-        heading = _heading_speaker(reading, place)
-        if heading is not None:
-            return heading
-        if quote_index and _alone_in_paragraph(reading, reading.quote_places.get(quote_index - 1)) and _paragraph_of(reading, quote_index - 1) == _paragraph_of(reading, quote_index) - 1:
-            return earlier[quote_index - 1]
-    return _neighbour_speaker(reading, quote_index, place)
-
-
-def _alone_in_paragraph(reading: _Reading, place: tuple[int, int] | None) -> bool:
-    """Is the quote the whole of its paragraph (give or take punctuation)?"""
-    if place is None:
-        return False
+            return event.referent, True
+    if fragment:
+        return None, False
     paragraph = reading.sentences[place[0]].paragraph
-    tokens = [token for index in reading.paragraph_sentences[paragraph] for token in reading.sentences[index].tokens]
-    return all(token.quote is not None or not token.text[0].isalnum() for token in tokens)
+    if paragraph in reading.quote_only_paragraphs:
+        heading = _heading_speaker(reading, paragraph)
+        if heading is not None:
+            return heading, True
+        previous = reading.place(quote_index - 1) if quote_index else None
+        if previous is not None and reading.sentences[previous[0]].paragraph == paragraph - 1 and paragraph - 1 in reading.quote_only_paragraphs:
+            return earlier[quote_index - 1], True
+    neighbour = _neighbour_speaker(reading, quote_index, paragraph)
+    return neighbour, neighbour is not None
 
 
-def _paragraph_of(reading: _Reading, quote_index: int) -> int:
-    return reading.sentences[reading.quote_places[quote_index][0]].paragraph
-
-
-def _last_part_place(reading: _Reading, quote_index: int) -> tuple[int, int] | None:
-    mark = reading.quotes[quote_index].parts[-1][0]
-    for sentence_index in range(reading.quote_places[quote_index][0], len(reading.sentences)):
-        for token_index, token in enumerate(reading.sentences[sentence_index].tokens):
-            if token.start == mark:
-                return sentence_index, token_index
-            if token.start > mark:
-                return None
-    return None
-
-
-def _sentence_events(reading: _Reading, sentence: int) -> list[_Event]:
-    return [event for event in _events_of_sentence(reading, sentence)]
-
-
-def _events_of_sentence(reading: _Reading, sentence: int) -> Iterator[_Event]:
-    if not hasattr(reading, "_by_sentence"):
-        by_sentence: dict[int, list[_Event]] = {}
-        for event in reading.events:
-            by_sentence.setdefault(event.sentence, []).append(event)
-        reading._by_sentence = by_sentence  # type: ignore[attr-defined]
-    yield from reading._by_sentence.get(sentence, [])  # type: ignore[attr-defined]
-
-
-def _event_right_after(reading: _Reading, events: list[_Event], place: tuple[int, int], last_place: tuple[int, int]) -> _Event | None:
-    """``"…," he said`` / ``"…," said X``: the attribution directly after any part of the quote."""
-    for sentence, token_index in {place, last_place}:
-        tokens = reading.sentences[sentence].tokens
-        for quote_token in range(token_index, len(tokens)):
-            if tokens[quote_token].quote is None:
-                continue
-            following = quote_token + 1
-            while following < len(tokens) and tokens[following].text in ",":
-                following += 1
-            for event in events:
-                if event.sentence == sentence and (event.first == following or event.inverted and event.verb == following):
-                    return event
-            if quote_token > token_index + 2:
-                break
-    return None
-
-
-def _event_before(reading: _Reading, events: list[_Event], place: tuple[int, int], last_place: tuple[int, int]) -> _Event | None:
+def _event_right_after(reading: _Reading, place: tuple[int, int]) -> _Event | None:
+    """``"…," he said`` / ``"…," said X``: the attribution directly after this part of the quote."""
     sentence, token_index = place
-    before = [event for event in events if event.sentence == sentence and event.verb < token_index and token_index - event.verb <= ATTRIBUTION_REACH]
+    tokens = reading.sentences[sentence].tokens
+    following = token_index + 1
+    while following < len(tokens) and tokens[following].text == ",":
+        following += 1
+    for event in _events_between(reading, sentence, following, following + PHRASE_MAX_WORDS):
+        if event.first == following or event.inverted and event.verb == following:
+            return event
+    return None
+
+
+def _event_before(reading: _Reading, place: tuple[int, int]) -> _Event | None:
+    sentence, token_index = place
+    before = _events_between(reading, sentence, token_index - ATTRIBUTION_REACH, token_index)
     return before[-1] if before else None
 
 
-def _event_later(reading: _Reading, events: list[_Event], place: tuple[int, int], last_place: tuple[int, int]) -> _Event | None:
-    sentence, token_index = last_place
-    later = [event for event in events if event.sentence == sentence and event.verb > token_index and event.verb - token_index <= ATTRIBUTION_REACH]
+def _event_later(reading: _Reading, place: tuple[int, int]) -> _Event | None:
+    sentence, token_index = place
+    later = _events_between(reading, sentence, token_index + 1, token_index + ATTRIBUTION_REACH)
     return later[0] if later else None
 
 
-def _heading_speaker(reading: _Reading, place: tuple[int, int]) -> Referent | None:
+def _events_between(reading: _Reading, sentence: int, low: int, high: int) -> list[_Event]:
+    """Events of ``sentence`` whose verb lies in [low, high)."""
+    events = reading.events_by_sentence.get(sentence, [])
+    verbs = reading.verbs_by_sentence.get(sentence, [])
+    return events[bisect_left(verbs, low) : bisect_left(verbs, high)]
+
+
+def _heading_speaker(reading: _Reading, paragraph: int) -> Referent | None:
     """A quote-only paragraph under a short line that names someone ("Sergei Lavrov, foreign minister")."""
-    previous = reading.paragraph_sentences.get(reading.sentences[place[0]].paragraph - 1)
+    previous = reading.paragraph_sentences.get(paragraph - 1)
     if not previous or len(previous) != 1:
         return None
     tokens = reading.sentences[previous[0]].tokens
     if len(tokens) > HEADING_MAX_TOKENS or tokens[-1].text in ".!?" or any(token.quote is not None for token in tokens):
         return None
     words = [token.text for token in tokens]
-    if ":" in words:
+    if ":" in words:  # "[Sound bite: Foreign Minister Kang Kyung-wha (Korean)]"
         words = words[len(words) - words[::-1].index(":") :]
-    cut = len(words)
-    for stop in (",", "(", "]"):
-        if stop in words:
-            cut = min(cut, words.index(stop))
+    cut = min([words.index(stop) for stop in (",", "(", "]") if stop in words] + [len(words)])
     words = [word for word in words[:cut] if word not in "[]"]
     if not words or not all(word[:1].isupper() or word.lower() in NAME_CONNECTORS for word in words):
         return None
     mention = _name_from_words(words)
     if mention is None or mention[0].kind == "country":
         return None
-    return _full_name(reading, mention[0]) if mention[0].kind == "person" else mention[0]
+    return _full_name(reading, mention[0])
 
 
-def _neighbour_speaker(reading: _Reading, quote_index: int, place: tuple[int, int]) -> Referent | None:
+def _neighbour_speaker(reading: _Reading, quote_index: int, paragraph: int) -> Referent | None:
     """No attribution near the quote: the latest speaker of this or the previous two paragraphs."""
-    paragraph = reading.sentences[place[0]].paragraph
-    position = reading.quotes[quote_index].parts[0][0]
-    for event in reversed(reading.events):
-        event_sentence = reading.sentences[event.sentence]
-        if event_sentence.tokens[event.verb].start >= position:
-            continue
-        if event_sentence.paragraph < paragraph - FALLBACK_PARAGRAPHS:
+    end = bisect_left(reading.event_positions, reading.quotes[quote_index].parts[0][0])
+    for event in reversed(reading.events[max(0, end - SPEAKER_LOOKBACK) : end]):
+        if reading.sentences[event.sentence].paragraph < paragraph - FALLBACK_PARAGRAPHS:
             break
         if event.referent is not None:
             return event.referent
@@ -853,42 +915,36 @@ def _resolve_countries(reading: _Reading, referents: list[Referent | None]) -> N
     for index, referent in enumerate(referents):
         if referent is None or referent.kind != "country":
             continue
-        best = None
-        for distance, other in _by_distance(referents, index):
-            if other is not None and other.kind != "country" and referent.countries & _countries_of(reading, other):
-                best = other
+        for distance in range(1, COUNTRY_REACH):
+            nearby = [referents[other] for other in (index - distance, index + distance) if 0 <= other < len(referents)]
+            match = next((other for other in nearby if other is not None and other.kind != "country" and referent.countries & _countries_of(reading, other)), None)
+            if match is not None:
+                referents[index] = match
                 break
-        referents[index] = best or referent
 
 
-def _by_distance(items: list, index: int) -> Iterator[tuple[int, object]]:
-    for distance in range(1, len(items)):
-        for other in (index - distance, index + distance):
-            if 0 <= other < len(items):
-                yield distance, items[other]
+def _countries_of(reading: _Reading, referent: Referent) -> set[str]:
+    return set(referent.countries) | reading.countries_by_name.get(referent.name, set())
 
 
-def _countries_of(reading: _Reading, referent: Referent) -> frozenset[str]:
-    countries = set(referent.countries)
-    for mention in reading.mentions:
-        if mention.referent.name == referent.name or referent.name.endswith(mention.referent.name):
-            countries |= {word for word in mention.title if word in COUNTRY_WORDS.values()}
-            countries |= mention.referent.countries
-    return frozenset(countries)
-
-
-def _adopt_pull_quote_speakers(reading: _Reading, referents: list[Referent | None]) -> None:
-    """A quote with no speaker whose words recur in an attributed quote gets that quote's speaker."""
-    texts = [_normalised(" ".join(reading.text[start:end] for _, start, end, _ in quote.parts)) for quote in reading.quotes]
-    pending = [index for index, referent in enumerate(referents) if referent is None or referent.kind == "country"]
-    for index in pending[:PULL_QUOTE_CANDIDATES]:
-        if not texts[index]:
+def _adopt_pull_quote_speakers(reading: _Reading, referents: list[Referent | None]) -> list[int]:
+    """A quote with no speaker (or only a country) whose words recur in an attributed quote gets
+    that speaker; returns the quotes that did."""
+    pending = [index for index, referent in enumerate(referents) if referent is None or referent.kind == "country"][:PULL_QUOTE_CANDIDATES]
+    adopted: list[int] = []
+    if not pending:
+        return adopted
+    texts = [f" {_normalised(reading.text, quote)} " for quote in reading.quotes]
+    for index in pending:
+        if not texts[index].strip():
             continue
         for other, referent in enumerate(referents):
-            if other != index and referent is not None and referent.kind != "country" and f" {texts[index]} " in f" {texts[other]} ":
+            if other != index and referent is not None and referent.kind != "country" and texts[index] in texts[other]:
                 referents[index] = referent
+                adopted.append(index)
                 break
+    return adopted
 
 
-def _normalised(text: str) -> str:
-    return " ".join(re.findall(r"[^\W_]+", text.lower()))
+def _normalised(text: str, quote: MarkedQuote) -> str:
+    return " ".join(re.findall(r"[^\W_]+", " ".join(text[start:end] for _, start, end, _ in quote.parts).lower()))
