@@ -12,7 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.speakers import SPEECH_PARTICIPLES, SPEECH_VERBS, MarkedQuote, find_speakers, reported_speech
+from pipeline.speakers import (
+    SPEECH_PARTICIPLES,
+    SPEECH_VERBS,
+    MarkedQuote,
+    find_speakers,
+    reported_speech,
+)
 from pipeline.types import Article, Quote
 
 DOUBLE, SINGLE = "double", "single"
@@ -41,9 +47,14 @@ TRAILING_BOILERPLATE = (
 INLINE_BOILERPLATE = ("read more", "read also", "also read", "see also", "- advertisement", "advertisement")
 BOILERPLATE_MAX_CHARS = 80
 
-SUBJECT_PRONOUNS = frozenset("i we he she it they you there".split())
-FINITE_AUXILIARIES = frozenset("is are was were will would shall should can could must may might has have had does do did am".split())
-RELATIVE_WORDS = frozenset("which that who whom whose".split())
+SUBJECT_PRONOUNS = frozenset({"i", "we", "he", "she", "it", "they", "you", "there"})
+FINITE_AUXILIARIES = frozenset(
+    {
+        "is", "are", "was", "were", "will", "would", "shall", "should", "can", "could", "must", "may",
+        "might", "has", "have", "had", "does", "do", "did", "am",
+    }
+)
+RELATIVE_WORDS = frozenset({"which", "that", "who", "whom", "whose"})
 WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 WORD_CHARACTER = re.compile(r"[^\W_]")
 ATTRIBUTION_MAX_WORDS = 10

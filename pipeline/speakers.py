@@ -23,46 +23,69 @@ from dataclasses import dataclass, field
 # --- lexicons -------------------------------------------------------------------------------------
 
 SPEECH_VERBS = frozenset(
-    "said says say told tells added adds noted stressed stresses explained explains emphasized "
-    "emphasizes emphasised emphasises warned warns stated declared declares announced announces "
-    "commented remarked insisted insists claimed argued argues urged urges wrote writes tweeted "
-    "tweets reiterated reiterates recalled underlined underscored confirmed confirms replied "
-    "responded answered acknowledged admitted asserted maintained maintains countered accused "
-    "accuses called calls described describes promised pledged vowed vows threatened reaffirmed "
-    "reaffirms condemned condemns denounced".split()
+    {
+        "said", "says", "say", "told", "tells", "added", "adds", "noted", "stressed", "stresses",
+        "explained", "explains", "emphasized", "emphasizes", "emphasised", "emphasises", "warned", "warns",
+        "stated", "declared", "declares", "announced", "announces", "commented", "remarked", "insisted",
+        "insists", "claimed", "argued", "argues", "urged", "urges", "wrote", "writes", "tweeted", "tweets",
+        "reiterated", "reiterates", "recalled", "underlined", "underscored", "confirmed", "confirms",
+        "replied", "responded", "answered", "acknowledged", "admitted", "asserted", "maintained",
+        "maintains", "countered", "accused", "accuses", "called", "calls", "described", "describes",
+        "promised", "pledged", "vowed", "vows", "threatened", "reaffirmed", "reaffirms", "condemned",
+        "condemns", "denounced",
+    }
 )
 SPEECH_PARTICIPLES = frozenset(
-    "saying adding noting stressing explaining emphasizing emphasising warning stating declaring "
-    "announcing insisting claiming arguing urging writing tweeting reiterating recalling "
-    "underlining telling calling describing accusing confirming promising pledging vowing "
-    "threatening".split()
+    {
+        "saying", "adding", "noting", "stressing", "explaining", "emphasizing", "emphasising", "warning",
+        "stating", "declaring", "announcing", "insisting", "claiming", "arguing", "urging", "writing",
+        "tweeting", "reiterating", "recalling", "underlining", "telling", "calling", "describing",
+        "accusing", "confirming", "promising", "pledging", "vowing", "threatening",
+    }
 )
 # Participles that also work as adjectives ("threatening exchanges", "promising results"): a speech
 # event only after a comma or right after their subject.
-ADJECTIVAL_PARTICIPLES = frozenset("threatening promising warning calling accusing writing confirming".split())
+ADJECTIVAL_PARTICIPLES = frozenset(
+    {
+        "threatening", "promising", "warning", "calling", "accusing", "writing", "confirming",
+    }
+)
 POINTING_VERBS = frozenset({"pointed", "points", "pointing"})  # speech only as "pointed out"
 QUOTED_VERB = "quoted"  # "quoted X as saying", "X was quoted as saying"
 PASSIVE_AUXILIARIES = frozenset({"was", "were", "is", "are", "been", "be"})
-PREPOSITIONS = frozenset("for of by in on at with without after before about from than".split())
+PREPOSITIONS = frozenset(
+    {
+        "for", "of", "by", "in", "on", "at", "with", "without", "after", "before", "about", "from", "than",
+    }
+)
 BYLINE_MARKS = frozenset({"–", "—", "-", ":"})  # "… – Putin", "…: Prime Minister Dmitry Medvedev"
 EVENT_WORDS = SPEECH_VERBS | SPEECH_PARTICIPLES | POINTING_VERBS | {QUOTED_VERB, "according"}
 
 # Words that may stand between a subject and its verb: "Peskov also said", "Abe on Friday told".
 SUBJECT_VERB_FILLERS = frozenset(
-    "also further earlier later then again previously repeatedly reportedly once already recently "
-    "still even too however has have had will would on this last week today yesterday morning "
-    "afternoon evening night monday tuesday wednesday thursday friday saturday sunday".split()
+    {
+        "also", "further", "earlier", "later", "then", "again", "previously", "repeatedly", "reportedly",
+        "once", "already", "recently", "still", "even", "too", "however", "has", "have", "had", "will",
+        "would", "on", "this", "last", "week", "today", "yesterday", "morning", "afternoon", "evening",
+        "night", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    }
 )
 CALENDAR_WORDS = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday january february march april june july "
-    "august september october november december jan feb mar apr jun jul aug sep sept oct nov dec".split()
+    {
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
+        "march", "april", "june", "july", "august", "september", "october", "november", "december", "jan",
+        "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    }
 )
 # Capitalised words that open sentences or clauses without being part of a name.
 NOT_NAME_WORDS = CALENDAR_WORDS | frozenset(
-    "the a an in on at after during but however asked earlier this that these those it he she they "
-    "we i you both while and also as for with by from since when if under according meanwhile "
-    "later last speaking writing there his her its their our my your what who which where why how "
-    "may watch read photo file update".split()
+    {
+        "the", "a", "an", "in", "on", "at", "after", "during", "but", "however", "asked", "earlier", "this",
+        "that", "these", "those", "it", "he", "she", "they", "we", "i", "you", "both", "while", "and",
+        "also", "as", "for", "with", "by", "from", "since", "when", "if", "under", "according", "meanwhile",
+        "later", "last", "speaking", "writing", "there", "his", "her", "its", "their", "our", "my", "your",
+        "what", "who", "which", "where", "why", "how", "may", "watch", "read", "photo", "file", "update",
+    }
 )
 DETERMINERS = frozenset({"the", "a", "an"})
 POSSESSIVE_DETERMINERS = frozenset({"his", "her", "its", "their", "our", "my", "your"})
@@ -72,12 +95,16 @@ PRONOUNS = {"he": "person", "she": "person", "it": "body"}  # the kind of speake
 
 # Title words precede a name and are not part of it ("Kremlin spokesman Dmitry Peskov").
 TITLE_WORDS = frozenset(
-    "president vice prime minister ministers deputy foreign spokesman spokeswoman spokesperson "
-    "secretary press ambassador envoy special representative leader chairman chairwoman chief "
-    "director general senator sen gov governor mr mrs ms dr sir king queen premier chancellor "
-    "defense defence national security adviser advisor head top senior official diplomat "
-    "presidential supreme commander counselor assistant first former acting fm upper house speaker "
-    "council federation affairs interior finance trade state department's ministry's".split()
+    {
+        "president", "vice", "prime", "minister", "ministers", "deputy", "foreign", "spokesman",
+        "spokeswoman", "spokesperson", "secretary", "press", "ambassador", "envoy", "special",
+        "representative", "leader", "chairman", "chairwoman", "chief", "director", "general", "senator",
+        "sen", "gov", "governor", "mr", "mrs", "ms", "dr", "sir", "king", "queen", "premier", "chancellor",
+        "defense", "defence", "national", "security", "adviser", "advisor", "head", "top", "senior",
+        "official", "diplomat", "presidential", "supreme", "commander", "counselor", "assistant", "first",
+        "former", "acting", "fm", "upper", "house", "speaker", "council", "federation", "affairs",
+        "interior", "finance", "trade", "state", "department's", "ministry's",
+    }
 )
 # Abbreviated titles spelled out, so "Russian FM" matches "Russia's Foreign Minister".
 TITLE_ABBREVIATIONS = {"fm": ("foreign", "minister"), "pm": ("prime", "minister")}
@@ -85,28 +112,44 @@ TITLE_ABBREVIATIONS = {"fm": ("foreign", "minister"), "pm": ("prime", "minister"
 ROLE_SYNONYMS = {"envoy": "ambassador", "spokesman": "spokesperson", "spokeswoman": "spokesperson"}
 # Nouns that name a speaker by role rather than by name ("the diplomat said").
 PERSON_ROLES = frozenset(
-    "diplomat spokesman spokeswoman spokesperson official minister ambassador envoy leader president "
-    "premier chancellor secretary senator director chairman chairwoman adviser advisor representative "
-    "negotiator chief head lawmaker speaker fm pm".split()
+    {
+        "diplomat", "spokesman", "spokeswoman", "spokesperson", "official", "minister", "ambassador",
+        "envoy", "leader", "president", "premier", "chancellor", "secretary", "senator", "director",
+        "chairman", "chairwoman", "adviser", "advisor", "representative", "negotiator", "chief", "head",
+        "lawmaker", "speaker", "fm", "pm",
+    }
 )
-BODY_ROLES = frozenset("ministry statement office agency department embassy government administration".split())
-NAMED_BODY_ROLES = frozenset("ministry office agency department embassy".split())  # "U.S. embassy" names one
+BODY_ROLES = frozenset(
+    {
+        "ministry", "statement", "office", "agency", "department", "embassy", "government",
+        "administration",
+    }
+)
+NAMED_BODY_ROLES = frozenset({"ministry", "office", "agency", "department", "embassy"})  # "U.S. embassy" names one
 # Groups quoted together are nobody in particular: their quotes get no speaker.
 PLURAL_SPEAKERS = frozenset(
-    "officials sources analysts diplomats experts observers leaders ministers economists residents "
-    "critics lawmakers people activists protesters witnesses officers investors traders politicians "
-    "commentators reporters journalists participants".split()
+    {
+        "officials", "sources", "analysts", "diplomats", "experts", "observers", "leaders", "ministers",
+        "economists", "residents", "critics", "lawmakers", "people", "activists", "protesters", "witnesses",
+        "officers", "investors", "traders", "politicians", "commentators", "reporters", "journalists",
+        "participants",
+    }
 )
 # A name ending in one of these is an organisation, kept whole ("Russian Foreign Ministry").
 ORGANISATION_HEADS = frozenset(
-    "ministry department house office council agency committee commission government embassy "
-    "administration treasury affairs post times assembly parliament duma senate congress "
-    "organization organisation".split()
+    {
+        "ministry", "department", "house", "office", "council", "agency", "committee", "commission",
+        "government", "embassy", "administration", "treasury", "affairs", "post", "times", "assembly",
+        "parliament", "duma", "senate", "congress", "organization", "organisation",
+    }
 )
 # Media are where words were reported, not who said them ("according to Reuters").
 MEDIA_WORDS = frozenset(
-    "associated press ap reuters tass itar interfax xinhua afp bbc cnn yonhap ria novosti sputnik "
-    "bloomberg kommersant kyodo nhk efe ians media agency report reports newspaper".split()
+    {
+        "associated", "press", "ap", "reuters", "tass", "itar", "interfax", "xinhua", "afp", "bbc", "cnn",
+        "yonhap", "ria", "novosti", "sputnik", "bloomberg", "kommersant", "kyodo", "nhk", "efe", "ians",
+        "media", "agency", "report", "reports", "newspaper",
+    }
 )
 # Words naming a country, its capital or its government: a speaker named so is that country.
 COUNTRY_WORDS: dict[str, str] = {
@@ -122,7 +165,13 @@ COUNTRY_WORDS: dict[str, str] = {
                      "venezuelan", "india", "indian", "vietnam", "vietnamese"), "other"),
 }
 COUNTRY_GOVERNMENT_WORDS = frozenset({"government", "side", "authorities", "leadership"})
-ABBREVIATIONS = frozenset("mr mrs ms dr gen col lt sgt st sen rep gov prof jan feb mar apr jun jul aug sep sept oct nov dec no vs etc inc corp jr sr".split())
+ABBREVIATIONS = frozenset(
+    {
+        "mr", "mrs", "ms", "dr", "gen", "col", "lt", "sgt", "st", "sen", "rep", "gov", "prof", "jan", "feb",
+        "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no", "vs", "etc", "inc",
+        "corp", "jr", "sr",
+    }
+)
 
 QUOTE_PLACEHOLDER = "\ue000"
 # Words (dotted abbreviations such as "U.S." whole), the punctuation that shapes clauses, quotes.
@@ -375,9 +424,9 @@ def _collect_names(reading: _Reading) -> None:
 
 
 def _headline_case(tokens: list[_Token]) -> bool:
-    """Title Case Headline: capitals there do not mark names."""
+    """A Title Case Headline (no full stop, every longer word capitalised): capitals there do not mark names."""
     words = [token.text for token in tokens if token.text[0].isalpha() and len(token.text) > 3]
-    return len(words) >= 3 and all(word[0].isupper() for word in words)
+    return tokens[-1].text not in SENTENCE_PUNCTUATION and len(words) >= 3 and all(word[0].isupper() for word in words)
 
 
 def _capitalised_runs(tokens: list[_Token]) -> Iterator[list[_Token]]:
@@ -387,9 +436,9 @@ def _capitalised_runs(tokens: list[_Token]) -> Iterator[list[_Token]]:
     for index, token in enumerate(tokens):
         following = tokens[index + 1] if index + 1 < len(tokens) else None
         breaks = token.lower in CALENDAR_WORDS or token.lower in SPEECH_VERBS or token.lower in SPEECH_PARTICIPLES
-        if not breaks and (_is_capitalised(token) or token.lower in TITLE_WORDS):
-            run.append(token)
-        elif run and token.lower in NAME_CONNECTORS and following is not None and _is_capitalised(following):
+        extends = not breaks and (_is_capitalised(token) or token.lower in TITLE_WORDS)
+        links = bool(run) and token.lower in NAME_CONNECTORS and following is not None and _is_capitalised(following)
+        if extends or links:
             run.append(token)
         else:
             if run:
@@ -652,7 +701,11 @@ def _right_phrase(tokens: list[_Token], start: int) -> list[str]:
     return words
 
 
-RIGHT_PHRASE_STOPS = frozenset("on at in during when after as adding while before".split())
+RIGHT_PHRASE_STOPS = frozenset(
+    {
+        "on", "at", "in", "during", "when", "after", "as", "adding", "while", "before",
+    }
+)
 
 
 def _sentence_subject(tokens: list[_Token]) -> list[str]:
@@ -701,9 +754,8 @@ def _resolve_words(reading: _Reading, words: list[str], position: int) -> Refere
             return _full_name(reading, referent)
         if referent.kind == "body":
             return _full_organisation(reading, referent)
-    if named:
-        return named[0][0]
-    return _resolve_role(reading, lowered, words, position)
+    role = _resolve_role(reading, lowered, words, position)  # "the Russian ambassador" is a person
+    return role or (named[0][0] if named and not _has_role(lowered) else None)
 
 
 def _name_runs(words: list[str]) -> list[list[str]]:
@@ -753,6 +805,10 @@ def _coordinated(reading: _Reading, words: list[str], position: int) -> Referent
     if len(referents) < 2 or any(referent is None or referent.kind != "person" for referent in referents):
         return None
     return Referent(" and ".join(referent.name for referent in referents), "person")
+
+
+def _has_role(lowered: list[str]) -> bool:
+    return any(word in PERSON_ROLES or word in BODY_ROLES for word in lowered)
 
 
 def _resolve_role(reading: _Reading, lowered: list[str], words: list[str], position: int) -> Referent | None:

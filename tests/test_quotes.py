@@ -1,0 +1,340 @@
+"""Quote extraction: one test per rule, each on a sentence written for it, plus the seed articles."""
+from __future__ import annotations
+
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.quotes import extract_quotes, is_fragment
+from pipeline.sentences import quote_sentences
+from pipeline.types import Article
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+def article(text: str) -> Article:
+    return Article(id="test", source="test.txt", title=text.strip().splitlines()[0] if text.strip() else "", text=text)
+
+
+def found(text: str, **options) -> list[tuple[str, str | None]]:
+    """Each quote as (its parts joined by " / ", speaker)."""
+    return [(" / ".join(text[s:e] for s, e in quote.spans), quote.speaker) for quote in extract_quotes(article(text), **options)]
+
+
+def only(text: str, **options) -> tuple[str, str | None]:
+    quotes = found(text, **options)
+    assert len(quotes) == 1, quotes
+    return quotes[0]
+
+
+# --- quote marks ----------------------------------------------------------------------------------
+
+
+def test_straight_double_quotes():
+    assert only('Title\n\n"We are ready to talk," Anna Berg said.') == ("We are ready to talk,", "Anna Berg")
+
+
+def test_curly_double_quotes():
+    assert only("Title\n\n“We are ready to talk,” Anna Berg said.") == ("We are ready to talk,", "Anna Berg")
+
+
+def test_curly_single_quotes_are_not_confused_with_apostrophes():
+    text = "Title\n\nHanoi’s envoy said Seoul’s plan was ‘a useful first step’ but didn’t go further."
+    assert only(text) == ("a useful first step", None)
+
+
+def test_double_apostrophe_pairs_are_quote_marks():
+    assert only("Title\n\n''Nobody wins a trade war,'' Mark Hill said.") == ("Nobody wins a trade war,", "Mark Hill")
+
+
+def test_a_straight_opening_mark_can_close_with_a_curly_one():
+    assert only('Title\n\n"We hope for calm,” Anna Berg said.') == ("We hope for calm,", "Anna Berg")
+
+
+def test_nested_quotes_stay_inside_the_outer_quotation():
+    text = "Title\n\n“We reject the so-called “red line” and the ‘final offer’,” Anna Berg said."
+    assert only(text) == ("We reject the so-called “red line” and the ‘final offer’,", "Anna Berg")
+
+
+def test_an_interrupted_quotation_is_one_quote_with_two_spans():
+    text = 'Title\n\n"Only by small steps," Anna Berg said, "can both sides reach a deal."'
+    quotes = extract_quotes(article(text))
+    assert len(quotes) == 1
+    assert [text[s:e] for s, e in quotes[0].spans] == ["Only by small steps,", "can both sides reach a deal."]
+    assert quotes[0].speaker == "Anna Berg"
+
+
+def test_a_second_quote_with_its_own_attribution_stays_separate():
+    text = 'Title\n\n"We are ready," Anna Berg said. "We are waiting," her deputy added.'
+    assert len(found(text)) == 2
+
+
+def test_a_quotation_over_several_paragraphs_is_one_quote():
+    text = 'Title\n\n"The first round went well.\n\n"The second will be harder," Anna Berg said.'
+    assert only(text) == ("The first round went well. / The second will be harder,", "Anna Berg")
+
+
+def test_an_unclosed_quote_stops_at_its_paragraph():
+    text = 'Title\n\nAnna Berg said: "The talks are over.\n\nThe next paragraph is plain reporting with no quote.'
+    assert only(text) == ("The talks are over.", "Anna Berg")
+
+
+def test_a_dropped_opening_mark_starts_the_quote_at_its_paragraph():
+    text = 'Title\n\nWe never wanted this conflict," Anna Berg said.'
+    assert only(text) == ("We never wanted this conflict,", "Anna Berg")
+
+
+def test_runs_of_marks_and_lone_marks_make_no_quotes():
+    assert found('Title\n\n"""" \' " ’ ‘ “\n\nplain text') == []
+
+
+def test_headlines_are_a_source_of_quotes():
+    assert found("Minister calls talks ‘very useful’ – Anna Berg\n\nBody text.") == [("very useful", "Anna Berg")]
+
+
+# --- boilerplate ----------------------------------------------------------------------------------
+
+
+def test_quotes_after_trailing_boilerplate_are_ignored():
+    text = 'Title\n\n"We agree," Anna Berg said.\n\nYou might also like\nEnvoy says "talks are dead" in new row'
+    assert found(text) == [("We agree,", "Anna Berg")]
+
+
+def test_comment_widgets_and_read_more_links_are_ignored():
+    text = 'Title\n\nRead more: Envoy says "no deal"\n\n"We agree," Anna Berg said.\n\nLeave a Reply\n"Great," wrote Bob.'
+    assert found(text) == [("We agree,", "Anna Berg")]
+
+
+# --- speakers -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        '"The door is open," Anna Berg said.',
+        '"The door is open," said Anna Berg.',
+        'Anna Berg said: "The door is open."',
+        'Anna Berg told reporters that "the door is open."',
+        'Anna Berg told reporters on Monday: "The door is open."',
+        'According to Anna Berg, "the door is open."',
+        'Anna Berg was quoted as saying: "The door is open."',
+        '"The door is open," Anna Berg noted.',
+        '"The door is open," Anna Berg added.',
+        '"The door is open," Anna Berg stressed.',
+        '"The door is open," Anna Berg explained.',
+        'Anna Berg pointed out that "the door is open."',
+        'Anna Berg emphasized that "the door is open."',
+        '"The door is open," Anna Berg, who leads the delegation, said.',
+    ],
+)
+def test_attribution_shapes(sentence):
+    assert only(f"Title\n\n{sentence}")[1] == "Anna Berg"
+
+
+def test_a_pronoun_is_the_last_named_speaker():
+    text = 'Title\n\nAnna Berg spoke after the meeting.\n\n"We made progress," she said.'
+    assert only(text)[1] == "Anna Berg"
+
+
+def test_a_pronoun_after_a_quote_about_someone_else_is_still_the_speaker():
+    text = 'Title\n\n"We expect a reply," Anna Berg said.\n\nThe envoy Piotr Lis "has not replied yet," she added.'
+    assert [speaker for _, speaker in found(text)] == ["Anna Berg", "Anna Berg"]
+
+
+def test_a_bare_surname_is_the_full_name_given_earlier():
+    text = 'Title\n\nForeign Minister Anna Berg met her counterpart.\n\n"We agreed on a date," Berg said.'
+    assert only(text)[1] == "Anna Berg"
+
+
+@pytest.mark.parametrize(
+    ("subject", "name"),
+    [
+        ("Kremlin spokesman Viktor Sokol", "Viktor Sokol"),
+        ("Russian Deputy Foreign Minister Oleg Rudin", "Oleg Rudin"),
+        ("China's Foreign Ministry spokeswoman Lin Wei", "Lin Wei"),
+        ("U.S. Secretary of State Tom Grady", "Tom Grady"),
+        ("Mr. Grady", "Grady"),
+    ],
+)
+def test_title_words_are_not_part_of_the_name(subject, name):
+    assert only(f'Title\n\n"We are ready," {subject} said.')[1] == name
+
+
+def test_a_statement_by_a_body_keeps_the_body_as_first_named():
+    text = 'Title\n\nThe Russian Foreign Ministry issued a note.\n\n"This is unacceptable," the Foreign Ministry said.'
+    assert only(text)[1] == "Russian Foreign Ministry"
+
+
+def test_the_ministry_is_the_ministry_named_before():
+    text = 'Title\n\nThe Chinese Foreign Ministry said on Monday it was studying the plan.\n\n"We need more time," the ministry said.'
+    assert only(text)[1] == "Chinese Foreign Ministry"
+
+
+def test_a_role_noun_is_the_latest_speaker():
+    text = 'Title\n\nDeputy Minister Oleg Rudin told reporters the talks were long.\n\n"There is no deadline," the diplomat said.'
+    assert only(text)[1] == "Oleg Rudin"
+
+
+def test_a_role_noun_with_a_title_finds_the_person_with_that_title():
+    text = 'Title\n\nRussian Ambassador Ivan Petrov met Senator Jane Cole.\n\n"Sanctions do not work," said the Russian ambassador.'
+    assert only(text)[1] == "Ivan Petrov"
+
+
+def test_an_unnamed_spokesperson_is_named_by_role():
+    text = 'Title\n\nA State Department spokesperson said the meeting was "useful."\n\n"We will continue," the spokesperson said.'
+    assert [speaker for _, speaker in found(text)] == ["State Department spokesperson", "State Department spokesperson"]
+
+
+def test_a_country_speaking_is_its_quoted_official():
+    text = 'Title\n\nMoscow said the offer was "not serious."\n\n"We need guarantees," Russian envoy Ivan Petrov told reporters.'
+    assert [speaker for _, speaker in found(text)] == ["Ivan Petrov", "Ivan Petrov"]
+
+
+def test_non_officials_get_their_speaker():
+    assert only('Title\n\n"Prices doubled in a month," said Maria Lopez, a baker in the capital.')[1] == "Maria Lopez"
+
+
+def test_a_quote_nobody_is_named_for_has_no_speaker():
+    assert only('Title\n\nThe plan, described as "a bold reset," was published on Monday.')[1] is None
+
+
+def test_a_group_is_nobody_in_particular():
+    assert only('Title\n\nSenior officials warned that talks would "go nowhere."')[1] is None
+
+
+def test_a_standalone_quoted_sentence_continues_the_speaker_before_it():
+    text = 'Title\n\nAnna Berg said the talks were difficult.\n\n"We will not give up."'
+    assert only(text)[1] == "Anna Berg"
+
+
+def test_a_speaker_heading_names_the_quote_below_it():
+    text = "Title\n\nOleg Rudin, deputy foreign minister\n\n“We see a chance for peace.”\n\n“We will use it.”"
+    assert [speaker for _, speaker in found(text)] == ["Oleg Rudin", "Oleg Rudin"]
+
+
+def test_a_headline_pull_quote_takes_the_speaker_of_its_repetition():
+    text = "Russia sees ‘a chance for peace’\n\nOleg Rudin said: “We see a chance for peace in the region.”"
+    assert found(text) == [("a chance for peace", "Oleg Rudin"), ("We see a chance for peace in the region.", "Oleg Rudin")]
+
+
+def test_a_name_in_quote_marks_with_no_speaker_is_no_quote():
+    assert found('Title\n\nThe "Rocket Man" nickname came up again at the rally.') == []
+
+
+def test_a_name_in_quote_marks_that_someone_said_is_a_fragment_quote():
+    quotes = extract_quotes(article('Title\n\nAnna Berg called the plan "Project Dawn" on Monday.'))
+    assert [(q.speaker, q.fragment) for q in quotes] == [("Anna Berg", True)]
+
+
+# --- fragments ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("quoted", "fragment"),
+    [
+        ("very useful", True),  # fewer than four words
+        ("a step towards a lasting settlement of issues", True),  # a noun phrase
+        ("to discuss the next steps of the process", True),  # an infinitive phrase
+        ("doing everything that was asked of it", True),  # an -ing phrase
+        ("will be working to bring both sides closer", True),  # a predicate with no subject
+        ("We will not accept these terms,", False),  # a quoted sentence
+        ("the talks are going well", False),  # a clause
+        ("whether they’re ready or not", False),  # a subject pronoun
+        ("The Door Is Still Open", False),  # headline case, still a clause
+    ],
+)
+def test_fragments(quoted, fragment):
+    assert is_fragment(quoted) is fragment
+
+
+def test_fragment_minimum_words_is_a_parameter():
+    text = 'Title\n\n"We agree," Anna Berg said.'
+    assert extract_quotes(article(text))[0].fragment is True
+    assert extract_quotes(article(text), fragment_min_words=2)[0].fragment is False
+
+
+# --- reported speech ------------------------------------------------------------------------------
+
+
+def test_reported_speech_only_when_asked_for():
+    text = "Title\n\nAnna Berg said that the talks would resume in May."
+    assert extract_quotes(article(text)) == []
+    quotes = extract_quotes(article(text), indirect=True)
+    assert [(q.kind, q.speaker, text[q.spans[0][0] : q.spans[0][1]]) for q in quotes] == [("indirect", "Anna Berg", "the talks would resume in May")]
+
+
+# --- properties -----------------------------------------------------------------------------------
+
+PIECES = ['"', "“", "”", "‘", "’", "'", "''", "\n", "\n\n", " ", "a", "We", ",", ".", " said", " he", " Anna Berg", ": ", "…", "s"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=60).map("".join), st.booleans())
+def test_any_text_gives_well_formed_quotes_and_sentences(text, indirect):
+    art = article(text)
+    quotes = extract_quotes(art, indirect=indirect)
+    spans = sorted(span for quote in quotes for span in quote.spans)
+    for (start, end), following in zip(spans, spans[1:] + [(len(text), len(text))]):
+        assert 0 <= start < end <= following[0]
+    sentences = quote_sentences(art, quotes)
+    for sentence in sentences:
+        assert 0 <= sentence.start < sentence.end <= len(text)
+        assert text[sentence.start : sentence.end] == sentence.text == sentence.text.strip()
+    ordered = sorted((s.start, s.end) for s in sentences)
+    assert all(end <= next_start for (_, end), (next_start, _) in pairwise(ordered))
+
+
+# --- the seed articles ----------------------------------------------------------------------------
+
+# Each seed's quotations in order: how each starts, and who says it (decided by reading the seeds).
+SEED_QUOTES = {
+    "000_1fb407c2100f6e10.txt": [
+        ("If this meeting heralds progress", "Dmitry Peskov"),
+        ("certain easing of tensions", "Dmitry Peskov"),
+        ("systemic nuancing in approaches", "Dmitry Peskov"),
+        ("must evoke some reciprocal movement", "Dmitry Peskov"),  # "Moscow maintains" = its spokesman
+        ("Only in this way", "Dmitry Peskov"),
+        ("indiscriminate pressures on Pyongyang", "Dmitry Peskov"),
+        ("There are certain discrepancies / For us this question", "Dmitry Peskov"),
+    ],
+    "001_7fe37201174fc0a4.txt": [
+        ("President Putin and the Russian side", "Dmitry Peskov"),
+        ("No, there is no talk about this", "Dmitry Peskov"),
+    ],  # the quote in the "Latest news" list after the article is boilerplate
+    "002_1ffabc4e6d281cb1.txt": [
+        ("The second round of talks", "Valentina Matviyenko"),
+        ("I think it is only possible", "Valentina Matviyenko"),
+        ("unfortunately, there have been no similar steps", "Valentina Matviyenko"),
+        ("If ensuring the complete denuclearization", "Valentina Matviyenko"),
+    ],
+    "003_3bb0975cdc5adaf5.txt": [
+        ("Russia has consistently advocated", "Georgy Zinoviev"),
+        ("We note with satisfaction", "Georgy Zinoviev"),
+        ("North Korea remains firmly committed", None),  # "the statement said": whose, the text does not say
+    ],
+    "004_32615162b5d6f540.txt": [
+        ("our bilateral relations", "Vladimir Putin"),
+        ("I am very confident", "Vladimir Putin"),
+        ("In terms of bilateral relations", "Vladimir Putin"),
+        ("We need to restore the power", "Vladimir Putin"),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEED_QUOTES))
+def test_every_seed_quote_is_found_with_its_speaker(name):
+    text = (SEEDS / name).read_bytes().decode("utf-8")
+    quotes = found(text)
+    assert len(quotes) == len(SEED_QUOTES[name]), quotes
+    for (quoted, speaker), (expected_start, expected_speaker) in zip(quotes, SEED_QUOTES[name]):
+        parts = expected_start.split(" / ")
+        assert all(part in quoted for part in parts) and quoted.startswith(parts[0]), (quoted, expected_start)
+        assert speaker == expected_speaker, quoted
+
+
+def test_seed_fragments_and_clauses():
+    text = (SEEDS / "000_1fb407c2100f6e10.txt").read_bytes().decode("utf-8")
+    assert [quote.fragment for quote in extract_quotes(article(text))] == [False, True, True, True, False, False, False]
