@@ -10,6 +10,7 @@ cut at the paragraph end, an unclosed single one is dropped as an apostrophe mis
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from pipeline.speakers import (
@@ -189,7 +190,8 @@ def _is_a_name(quoted: str) -> bool:
     """``"Rocket Man"``, ``'America First'``: a capitalised name in quote marks, which is a quotation
     only when someone is reported saying it."""
     words = WORD.findall(quoted)
-    return 0 < len(words) <= NAME_MAX_WORDS and all(word[0].isupper() or word.lower() in NAME_LINK_WORDS for word in words)
+    capitalised = [word for word in words if word[0].isupper()]
+    return 0 < len(words) <= NAME_MAX_WORDS and bool(capitalised) and all(word[0].isupper() or word in NAME_LINK_WORDS for word in words)
 
 
 def is_fragment(quoted: str, min_words: int = 4) -> bool:
@@ -300,26 +302,24 @@ def _has_own_attribution(after: str) -> bool:
 
 def _outside_boilerplate(text: str, quotes: list[MarkedQuote]) -> list[MarkedQuote]:
     boundary = _boilerplate_start(text)
-    skipped = _inline_boilerplate(text)
-    return [quote for quote in quotes if quote.parts[0][0] < boundary and not any(s <= quote.parts[0][0] < e for s, e in skipped)]
-
-
-def _paragraphs(text: str):
-    for match in re.finditer(r"[^\n]+", text):
-        yield match.start(), match.end(), match.group().strip().lower()
+    skipped = [match.span() for match in _line_pattern(INLINE_BOILERPLATE, 2 * BOILERPLATE_MAX_CHARS).finditer(text)]
+    starts = [start for start, _ in skipped]
+    kept = []
+    for quote in quotes:
+        position = quote.parts[0][0]
+        index = bisect_right(starts, position) - 1
+        if position < boundary and not (index >= 0 and position < skipped[index][1]):
+            kept.append(quote)
+    return kept
 
 
 def _boilerplate_start(text: str) -> int:
     """Where the trailing site furniture begins (the text length when there is none)."""
-    for start, _, line in _paragraphs(text):
-        if len(line) <= BOILERPLATE_MAX_CHARS and _starts_with_marker(line, TRAILING_BOILERPLATE):
-            return start
-    return len(text)
+    match = _line_pattern(TRAILING_BOILERPLATE, BOILERPLATE_MAX_CHARS).search(text)
+    return match.start() if match else len(text)
 
 
-def _inline_boilerplate(text: str) -> list[tuple[int, int]]:
-    return [(start, end) for start, end, line in _paragraphs(text) if len(line) <= BOILERPLATE_MAX_CHARS * 2 and _starts_with_marker(line, INLINE_BOILERPLATE)]
-
-
-def _starts_with_marker(line: str, markers: tuple[str, ...]) -> bool:
-    return any(line.startswith(marker) and not line[len(marker) : len(marker) + 1].isalpha() for marker in markers)
+def _line_pattern(markers: tuple[str, ...], max_chars: int) -> re.Pattern:
+    """A short line opening with one of ``markers`` as whole words."""
+    alternatives = "|".join(re.escape(marker) for marker in markers)
+    return re.compile(rf"^[ \t]*(?:{alternatives})(?![^\W\d_])[^\n]{{0,{max_chars}}}$", re.IGNORECASE | re.MULTILINE)
