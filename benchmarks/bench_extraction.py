@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from pipeline.quotes import extract_quotes
+from pipeline.types import Article
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from pipeline.quotes import extract_quotes  # noqa: E402
-from pipeline.types import Article  # noqa: E402
-
 MB = 1_000_000
 
 
