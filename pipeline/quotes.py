@@ -31,7 +31,6 @@ MAX_MARK_RUN = 3
 # Characters after which a straight mark opens a quote, and before which it closes one.
 OPENING_CONTEXT = frozenset("([{—–-/:;,…“‘")
 CLOSING_CONTEXT = frozenset(".,;:!?)]}—–-…”’")
-SENTENCE_END = frozenset(".!?…")
 MAX_NESTING = 16
 
 # A paragraph starting with one of these ends the article proper: what follows is site furniture
@@ -47,6 +46,16 @@ TRAILING_BOILERPLATE = (
 # A paragraph starting with one of these is a link or an ad inside the article: skipped on its own.
 INLINE_BOILERPLATE = ("read more", "read also", "also read", "see also", "- advertisement", "advertisement")
 BOILERPLATE_MAX_CHARS = 80
+
+
+def _line_pattern(markers: tuple[str, ...], max_chars: int) -> re.Pattern:
+    """A short line opening with one of ``markers`` as whole words."""
+    alternatives = "|".join(re.escape(marker) for marker in markers)
+    return re.compile(rf"^[ \t]*(?:{alternatives})(?![^\W\d_])[^\n]{{0,{max_chars}}}$", re.IGNORECASE | re.MULTILINE)
+
+
+TRAILING_BOILERPLATE_LINE = _line_pattern(TRAILING_BOILERPLATE, BOILERPLATE_MAX_CHARS)
+INLINE_BOILERPLATE_LINE = _line_pattern(INLINE_BOILERPLATE, 2 * BOILERPLATE_MAX_CHARS)
 
 SUBJECT_PRONOUNS = frozenset({"i", "we", "he", "she", "it", "they", "you", "there"})
 FINITE_AUXILIARIES = frozenset(
@@ -302,7 +311,7 @@ def _has_own_attribution(after: str) -> bool:
 
 def _outside_boilerplate(text: str, quotes: list[MarkedQuote]) -> list[MarkedQuote]:
     boundary = _boilerplate_start(text)
-    skipped = [match.span() for match in _line_pattern(INLINE_BOILERPLATE, 2 * BOILERPLATE_MAX_CHARS).finditer(text)]
+    skipped = [match.span() for match in INLINE_BOILERPLATE_LINE.finditer(text)]
     starts = [start for start, _ in skipped]
     kept = []
     for quote in quotes:
@@ -315,11 +324,5 @@ def _outside_boilerplate(text: str, quotes: list[MarkedQuote]) -> list[MarkedQuo
 
 def _boilerplate_start(text: str) -> int:
     """Where the trailing site furniture begins (the text length when there is none)."""
-    match = _line_pattern(TRAILING_BOILERPLATE, BOILERPLATE_MAX_CHARS).search(text)
+    match = TRAILING_BOILERPLATE_LINE.search(text)
     return match.start() if match else len(text)
-
-
-def _line_pattern(markers: tuple[str, ...], max_chars: int) -> re.Pattern:
-    """A short line opening with one of ``markers`` as whole words."""
-    alternatives = "|".join(re.escape(marker) for marker in markers)
-    return re.compile(rf"^[ \t]*(?:{alternatives})(?![^\W\d_])[^\n]{{0,{max_chars}}}$", re.IGNORECASE | re.MULTILINE)

@@ -27,6 +27,8 @@ EXTRA_BOUNDARY = re.compile(
     r"|(?P<ellipsis>…)(?=\s+[\"“‘']?[A-Z])"
 )
 WORD_CHARACTER = re.compile(r"[^\W_]")
+# A piece starting with one of these continues the sentence before it: pysbd split it off wrongly.
+CONTINUING_PUNCTUATION = frozenset(",;:)]")
 
 
 def split_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -34,10 +36,17 @@ def split_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     start, end = max(0, start), min(len(text), end)
     if start >= end:
         return []
-    spans = []
+    spans: list[tuple[int, int]] = []
     for piece_start, piece_end in _pysbd_spans(text, start, end):
-        spans.extend(_split_missed_boundaries(text, piece_start, piece_end))
-    return [span for span in (_trim(text, s, e) for s, e in spans) if span and WORD_CHARACTER.search(text, span[0], span[1])]
+        for span in _split_missed_boundaries(text, piece_start, piece_end):
+            trimmed = _trim(text, *span)
+            if trimmed is None:
+                continue
+            if spans and text[trimmed[0]] in CONTINUING_PUNCTUATION:  # "Sen. X, R-Ariz.| , spoke."
+                spans[-1] = (spans[-1][0], trimmed[1])
+            else:
+                spans.append(trimmed)
+    return [span for span in spans if WORD_CHARACTER.search(text, span[0], span[1])]
 
 
 def quote_sentences(article: Article, quotes: list[Quote]) -> list[Sentence]:

@@ -682,9 +682,13 @@ def _adjective_like(word: str) -> bool:
 
 
 def _left_phrase_before_aside(tokens: list[_Token], comma: int) -> tuple[list[str], int]:
-    """``Nebenzia, who holds the council presidency, said``: the subject before the aside."""
+    """The subject of ``X, <aside>, said``: the aside when it is a name ("the envoy, Marek Novak,
+    said"), else what stands before it ("Nebenzia, who chairs the council, said")."""
     for index in range(comma - 1, max(comma - 16, 0), -1):
         if tokens[index].text == ",":
+            aside = tokens[index + 1 : comma]
+            if aside and all(_is_capitalised(token) for token in aside):
+                return [token.text for token in aside], index + 1
             return _left_phrase(tokens, index)
         if tokens[index].quote is not None:
             break
@@ -833,6 +837,10 @@ def _resolve_role(reading: _Reading, lowered: list[str], words: list[str], posit
         titled = _titled_mention(reading, wanted, position)
         if titled is not None:
             return titled
+    elif head == "statement":  # whoever was last said to speak "in a statement"
+        stated = _latest_speaker(reading, position, None, mentioning="statement")
+        if stated is not None:
+            return stated
     else:
         for mention in reversed(_mentions_near(reading, position)[0]):
             if mention.referent.kind == "body" and head in mention.referent.name.lower().split():
@@ -857,10 +865,14 @@ def _titled_mention(reading: _Reading, wanted: set[str], position: int) -> Refer
     return _full_name(reading, match.referent) if match else None
 
 
-def _latest_speaker(reading: _Reading, position: int, kind: str | None) -> Referent | None:
+def _latest_speaker(reading: _Reading, position: int, kind: str | None, mentioning: str | None = None) -> Referent | None:
+    """The subject of the latest speech event before ``position`` of that kind (any kind if None),
+    optionally only among events whose sentence has the word ``mentioning``."""
     end = bisect_left(reading.event_positions, position)
     for event in reversed(reading.events[max(0, end - SPEAKER_LOOKBACK) : end]):
-        if event.referent is not None and (kind is None or event.referent.kind == kind):
+        if event.referent is None or kind is not None and event.referent.kind != kind:
+            continue
+        if mentioning is None or any(token.lower == mentioning for token in reading.sentences[event.sentence].tokens):
             return event.referent
     return None
 

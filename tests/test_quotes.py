@@ -173,6 +173,15 @@ def test_the_ministry_is_the_ministry_named_before():
     assert only(text)[1] == "Chinese Foreign Ministry"
 
 
+def test_a_name_set_off_by_commas_is_the_speaker():
+    assert only('Title\n\n"We will wait," the negotiator, Pavel Dub, said on Friday.')[1] == "Pavel Dub"
+
+
+def test_the_statement_is_whoever_spoke_in_a_statement():
+    text = 'Title\n\nAnna Berg said in a statement that the vote was fair.\n\n"The count was transparent," the statement added.'
+    assert only(text)[1] == "Anna Berg"
+
+
 def test_a_role_noun_is_the_latest_speaker():
     text = 'Title\n\nDeputy Minister Oleg Rudin told reporters the talks were long.\n\n"There is no deadline," the diplomat said.'
     assert only(text)[1] == "Oleg Rudin"

@@ -34,6 +34,10 @@ def test_numbers_with_points_do_not_end_sentences():
     assert sentences("Trade fell by 2.5 percent. It was $1.2 billion.") == ["Trade fell by 2.5 percent.", "It was $1.2 billion."]
 
 
+def test_a_piece_opening_with_a_comma_continues_its_sentence():
+    assert sentences("Sen. Ann Lee, D-Ore., spoke first. Others followed.") == ["Sen. Ann Lee, D-Ore., spoke first.", "Others followed."]
+
+
 def test_a_trailing_comma_stays_with_its_sentence():
     assert sentences("We hope so. We really do,") == ["We hope so.", "We really do,"]
 
