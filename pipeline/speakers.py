@@ -91,7 +91,8 @@ DETERMINERS = frozenset({"the", "a", "an"})
 POSSESSIVE_DETERMINERS = frozenset({"his", "her", "its", "their", "our", "my", "your"})
 CLAUSE_OPENERS = frozenset({"that", "which", "who", "what", "whom", "where", "when", "while", "and", "but", "as", "if"})
 NAME_CONNECTORS = frozenset({"of", "for", "de", "al", "bin", "van", "von", "der", "la", "le", "du"})
-PRONOUNS = {"he": "person", "she": "person", "it": "body"}  # the kind of speaker each stands for
+# The kind of speaker each pronoun stands for ("according to him" names a speaker too).
+PRONOUNS = {"he": "person", "she": "person", "him": "person", "her": "person", "it": "body"}
 
 # Title words precede a name and are not part of it ("Kremlin spokesman Dmitry Peskov").
 TITLE_WORDS = frozenset(
@@ -491,7 +492,8 @@ def _name_from_words(words: list[str]) -> tuple[Referent, frozenset[str]] | None
 def _is_name_word(word: str) -> bool:
     lowered = word.lower()
     shouted = len(word) > 1 and word.isupper()  # datelines and link labels: "BEIJING", "MORE"
-    return word[:1].isupper() and not shouted and lowered not in TITLE_WORDS and lowered not in COUNTRY_WORDS and lowered not in NOT_NAME_WORDS
+    titled = lowered in TITLE_WORDS or all(part in TITLE_WORDS for part in lowered.split("-"))  # "Secretary-General"
+    return word[:1].isupper() and not shouted and not titled and lowered not in COUNTRY_WORDS and lowered not in NOT_NAME_WORDS
 
 
 def _title_words(lowered: list[str]) -> Iterator[str]:
@@ -618,6 +620,8 @@ def _byline_at(reading: _Reading, sentence_index: int, tokens: list[_Token], ind
         words, first = _left_phrase(tokens, index)  # only a line opening with its speaker, not "told reporters:"
         return _Event(sentence_index, index, first, False, _resolve_words(reading, words, position)) if words and first == 0 else None
     tail = tokens[index + 1 :] if len(tokens) - index - 1 <= BYLINE_MAX_TOKENS else []
+    if tail and tail[-1].text in SENTENCE_PUNCTUATION:
+        tail = tail[:-1]
     if not tail or not all(_is_capitalised(token) for token in tail):
         return None
     referent = _resolve_words(reading, [token.text for token in tail], position)
