@@ -33,29 +33,39 @@ OPENING_CONTEXT = frozenset("([{—–-/:;,…“‘")
 CLOSING_CONTEXT = frozenset(".,;:!?)]}—–-…”’")
 MAX_NESTING = 16
 
-# A paragraph starting with one of these ends the article proper: what follows is site furniture
-# (related headlines, comment widgets, newsletter boxes), never a source of quotes.
-TRAILING_BOILERPLATE = (
-    "you might also like", "you may also like", "latest news", "related posts", "related articles",
-    "related stories", "related news", "leave a reply", "leave a comment", "comments",
-    "blog comments powered by", "sorry we are not currently accepting comments", "subscribe to our newsletter",
-    "sign up here", "read more on the site", "latest from", "upcoming events", "more from", "most read",
-    "most popular", "trending", "recommended", "share this", "catch up on all the latest",
-    "this story has been sourced from", "%d bloggers like this", "persons", "tags:", "follow us", "discuss",
+# Site furniture after the article (related headlines, comment widgets, newsletter boxes) is never a
+# source of quotes: the first line that is one of these labels, or opens with one of these phrases,
+# ends the article proper. Labels must be the whole line ("Comments (3)"), so prose starting with
+# the same word ("Comments from the ministry…") is not mistaken for them.
+TRAILING_BOILERPLATE_LABELS = (
+    "you might also like", "you may also like", "latest news", "related", "related posts", "related articles",
+    "related stories", "related news", "leave a reply", "leave a comment", "comments", "most read",
+    "most popular", "trending", "recommended", "share this", "share", "persons", "tags", "follow us", "discuss",
+    "upcoming events",
 )
-# A paragraph starting with one of these is a link or an ad inside the article: skipped on its own.
-INLINE_BOILERPLATE = ("read more", "read also", "also read", "see also", "- advertisement", "advertisement")
-BOILERPLATE_MAX_CHARS = 80
+TRAILING_BOILERPLATE_OPENINGS = (
+    "blog comments powered by", "sorry we are not currently accepting comments", "subscribe to our newsletter",
+    "sign up here", "read more on the site", "latest from", "more from", "catch up on all the latest",
+    "this story has been sourced from", "%d bloggers like this",
+)
+# A line opening with one of these is a link or an ad inside the article: skipped on its own.
+INLINE_BOILERPLATE_OPENINGS = ("read more", "read also", "also read", "see also", "- advertisement -", "advertisement")
+BOILERPLATE_MAX_CHARS = 300
 
 
-def _line_pattern(markers: tuple[str, ...], max_chars: int) -> re.Pattern:
-    """A short line opening with one of ``markers`` as whole words."""
-    alternatives = "|".join(re.escape(marker) for marker in markers)
-    return re.compile(rf"^[ \t]*(?:{alternatives})(?![^\W\d_])[^\n]{{0,{max_chars}}}$", re.IGNORECASE | re.MULTILINE)
+def _alternatives(phrases: tuple[str, ...]) -> str:
+    return "|".join(re.escape(phrase) for phrase in phrases)
 
 
-TRAILING_BOILERPLATE_LINE = _line_pattern(TRAILING_BOILERPLATE, BOILERPLATE_MAX_CHARS)
-INLINE_BOILERPLATE_LINE = _line_pattern(INLINE_BOILERPLATE, 2 * BOILERPLATE_MAX_CHARS)
+TRAILING_BOILERPLATE_LINE = re.compile(
+    rf"^[ \t]*(?:(?:{_alternatives(TRAILING_BOILERPLATE_LABELS)})[^\w\n]*(?:\d+[^\w\n]*)?"
+    rf"|(?:{_alternatives(TRAILING_BOILERPLATE_OPENINGS)})(?![^\W\d_])[^\n]{{0,{BOILERPLATE_MAX_CHARS}}})$",
+    re.IGNORECASE | re.MULTILINE,
+)
+INLINE_BOILERPLATE_LINE = re.compile(
+    rf"^[ \t]*(?:{_alternatives(INLINE_BOILERPLATE_OPENINGS)})(?![^\W\d_])[^\n]{{0,{BOILERPLATE_MAX_CHARS}}}$",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 SUBJECT_PRONOUNS = frozenset({"i", "we", "he", "she", "it", "they", "you", "there"})
 FINITE_AUXILIARIES = frozenset(

@@ -108,6 +108,11 @@ def test_comment_widgets_and_read_more_links_are_ignored():
     assert found(text) == [("We agree,", "Anna Berg")]
 
 
+def test_prose_opening_with_a_boilerplate_word_is_still_the_article():
+    text = 'Title\n\nComments from the ministry were not available.\n\n"We agree," Anna Berg said.\n\nComments (2)\n"Nice," Bob wrote.'
+    assert found(text) == [("We agree,", "Anna Berg")]
+
+
 # --- speakers -------------------------------------------------------------------------------------
 
 
