@@ -176,7 +176,12 @@ ABBREVIATIONS = frozenset(
 
 QUOTE_PLACEHOLDER = "\ue000"
 # Words (dotted abbreviations such as "U.S." whole), the punctuation that shapes clauses, quotes.
-TOKEN = re.compile(QUOTE_PLACEHOLDER + r"|[^\W_]+(?:\.[^\W_]+)+\.?|[^\W_]+(?:['’\-][^\W_]+)*|[,.;:!?()\[\]–—…-]")
+TOKEN = re.compile(
+    QUOTE_PLACEHOLDER
+    + r"|[^\W_]+(?:\.[^\W_]+)+\.?"  # dotted abbreviations: "U.S."
+    + r"|[A-Z]\.(?= [A-Z])"  # an initial inside a name: "John R. Bolton"
+    + r"|[^\W_]+(?:['’\-][^\W_]+)*|[,.;:!?()\[\]–—…-]"
+)
 SENTENCE_PUNCTUATION = frozenset(".!?…")
 
 # Bounds on every look-around (tokens, events, mentions, quotes), which keep the pass linear.
@@ -465,20 +470,22 @@ def _strip_possessive(word: str) -> str:
 
 
 def _name_from_words(words: list[str]) -> tuple[Referent, frozenset[str]] | None:
-    """Split ``Russian Deputy Foreign Minister Igor Morgulov`` into a referent and its title words."""
-    words = [_strip_possessive(word) for word in words]
+    """Split ``Russian Deputy Foreign Minister Igor Morgulov`` into a referent and its title words;
+    an organisation keeps its words as written ("Russia's Foreign Ministry")."""
     first, last = 0, len(words)
-    while first < last and words[first].lower() in NOT_NAME_WORDS:
+    while first < last and _strip_possessive(words[first]).lower() in NOT_NAME_WORDS:
         first += 1
     while last > first and words[last - 1].lower() in NAME_CONNECTORS:
         last -= 1
-    words = words[first:last]
+    written = words[first:last]
+    words = [_strip_possessive(word) for word in written]
     if not words:
         return None
     lowered = [word.lower() for word in words]
     countries = frozenset(COUNTRY_WORDS[word] for word in lowered if word in COUNTRY_WORDS)
-    if lowered[-1] in ORGANISATION_HEADS:
-        return Referent(" ".join(words), "body", countries), frozenset(_title_words(lowered))
+    heads = [index for index, word in enumerate(lowered) if word in ORGANISATION_HEADS]
+    if heads and (heads[-1] == len(words) - 1 or lowered[heads[-1] + 1] == "of"):  # "Foreign Ministry of Japan"
+        return Referent(" ".join(written), "body", countries), frozenset(_title_words(lowered))
     name_start = len(words)
     while name_start > 0 and _is_name_word(words[name_start - 1]):
         name_start -= 1
@@ -491,7 +498,7 @@ def _name_from_words(words: list[str]) -> tuple[Referent, frozenset[str]] | None
 
 def _is_name_word(word: str) -> bool:
     lowered = word.lower()
-    shouted = len(word) > 1 and word.isupper()  # datelines and link labels: "BEIJING", "MORE"
+    shouted = sum(character.isalpha() for character in word) > 1 and word.isupper()  # "BEIJING", "MORE", not "R."
     titled = lowered in TITLE_WORDS or all(part in TITLE_WORDS for part in lowered.split("-"))  # "Secretary-General"
     return word[:1].isupper() and not shouted and not titled and lowered not in COUNTRY_WORDS and lowered not in NOT_NAME_WORDS
 

@@ -168,6 +168,19 @@ def test_title_words_are_not_part_of_the_name(subject, name):
     assert only(f'Title\n\n"We are ready," {subject} said.')[1] == name
 
 
+def test_initials_stay_in_the_full_name():
+    text = 'Title\n\nEnvoy Mary J. Stone arrived on Sunday.\n\n"We came to listen," Stone said.'
+    assert only(text)[1] == "Mary J. Stone"
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [("The Foreign Ministry of Japan", "Foreign Ministry of Japan"), ("Russia's Defence Ministry", "Russia's Defence Ministry")],
+)
+def test_a_body_is_named_as_written(subject, body):
+    assert only(f'Title\n\n{subject} said the launch was "a provocation."')[1] == body
+
+
 def test_a_statement_by_a_body_keeps_the_body_as_first_named():
     text = 'Title\n\nThe Russian Foreign Ministry issued a note.\n\n"This is unacceptable," the Foreign Ministry said.'
     assert only(text)[1] == "Russian Foreign Ministry"
