@@ -145,12 +145,9 @@ ORGANISATION_HEADS = frozenset(
     }
 )
 # Media are where words were reported, not who said them ("according to Reuters").
-MEDIA_WORDS = frozenset(
-    {
-        "associated", "press", "ap", "reuters", "tass", "itar", "interfax", "xinhua", "afp", "bbc", "cnn",
-        "yonhap", "ria", "novosti", "sputnik", "bloomberg", "kommersant", "kyodo", "nhk", "efe", "ians",
-        "media", "agency", "report", "reports", "newspaper",
-    }
+MEDIA = re.compile(
+    r"\b(?:associated press|ap|reuters|(?:itar[- ])?tass|interfax|xinhua|afp|bbc|cnn|yonhap|ria novosti|sputnik"
+    r"|bloomberg|kommersant|kyodo|nhk|efe|ians|news agency|media|reports?|newspapers?)\b"
 )
 # Words naming a country, its capital or its government: a speaker named so is that country.
 COUNTRY_WORDS: dict[str, str] = {
@@ -577,7 +574,7 @@ def _according_to(reading: _Reading, tokens: list[_Token], position: int) -> Ref
     lowered = [word.lower() for word in words]
     if lowered[1:3] == ["statement", "from"] or lowered[1:3] == ["statement", "by"]:
         words, lowered = words[3:], lowered[3:]
-    if not words or any(word in MEDIA_WORDS for word in lowered):
+    if not words or MEDIA.search(" ".join(lowered)):
         return None
     return _resolve_words(reading, words, position)
 

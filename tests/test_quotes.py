@@ -139,6 +139,11 @@ def test_attribution_shapes(sentence):
     assert only(f"Title\n\n{sentence}")[1] == "Anna Berg"
 
 
+def test_according_to_a_press_secretary_names_them_but_according_to_media_names_nobody():
+    assert only('Title\n\nAccording to press secretary Lena Vogt, "the date is open."')[1] == "Lena Vogt"
+    assert only('Title\n\nAccording to the Associated Press, "the date is open."')[1] is None
+
+
 def test_a_pronoun_is_the_last_named_speaker():
     text = 'Title\n\nAnna Berg spoke after the meeting.\n\n"We made progress," she said.'
     assert only(text)[1] == "Anna Berg"
