@@ -127,6 +127,8 @@ class _Scanner:
 
     def end_paragraph(self, end: int) -> None:
         """Close the paragraph: a quotation goes on only if the next paragraph reopens it."""
+        if self.reopened_at > end:
+            return  # a blank line before the paragraph that reopens the quotation
         if self.stack:
             family, mark_start, mark_end = self.stack[0]
             self.parts.append((mark_start, mark_end, end, end))
