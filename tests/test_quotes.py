@@ -144,6 +144,32 @@ def test_according_to_a_press_secretary_names_them_but_according_to_media_names_
     assert only('Title\n\nAccording to the Associated Press, "the date is open."')[1] is None
 
 
+def test_a_participle_speaks_for_the_subject_of_its_clause():
+    assert only('Title\n\nAnna Berg left the meeting early, saying the offer was "an insult."')[1] == "Anna Berg"
+
+
+def test_a_gerund_after_a_preposition_is_not_a_speech_verb():
+    text = 'Title\n\nAnna Berg said she thanked Piotr Lis for saying that peace was "within reach."'
+    assert only(text)[1] == "Anna Berg"
+
+
+def test_a_participle_used_as_an_adjective_is_not_a_speech_verb():
+    text = 'Title\n\nPiotr Lis received threatening letters.\n\n"Nobody will scare us."'
+    assert only(text)[1] is None
+
+
+def test_someone_quoted_as_saying_by_a_broadcaster_is_the_speaker():
+    assert only('Title\n\nState television quoted Lin Wei as saying the plan "deserves support."')[1] == "Lin Wei"
+
+
+def test_two_names_speaking_together_are_both_named():
+    assert only('Title\n\nAnna Berg and Piotr Lis pledged to "keep talking."')[1] == "Anna Berg and Piotr Lis"
+
+
+def test_a_headline_opening_with_its_speaker_and_a_colon():
+    assert only("Anna Berg: ‘We will not give up’\n\nBody text.")[1] == "Anna Berg"
+
+
 def test_a_pronoun_is_the_last_named_speaker():
     text = 'Title\n\nAnna Berg spoke after the meeting.\n\n"We made progress," she said.'
     assert only(text)[1] == "Anna Berg"
