@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.quotes import extract_quotes
+from pipeline.quotes import TRAILING_BOILERPLATE_LINE, extract_quotes
 from pipeline.types import Article
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,7 +38,7 @@ def _normal_text(size: int) -> str:
         line
         for path in sorted((REPO / "seeds").glob("*.txt"))
         for line in path.read_bytes().decode("utf-8").splitlines()
-        if len(line) > 80 and line.rstrip().endswith((".", '"', "”"))
+        if len(line) > 80 and line.rstrip().endswith((".", '"', "”")) and not TRAILING_BOILERPLATE_LINE.match(line)
     ]
     return _repeat("\n\n".join(paragraphs) + "\n\n", size)
 
