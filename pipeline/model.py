@@ -41,15 +41,17 @@ def base_model_dir(base: str) -> Path:
     return folder
 
 
-def load_base(base: str, labels: list[str]):
+def load_base(base: str, labels: list[str], pooling: str = "mean"):
     """Tokenizer and a fresh classification head on the base encoder, label maps in its config."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoTokenizer
+
+    from pipeline.classifier import load_classifier
 
     folder = base_model_dir(base)
     tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-    model = AutoModelForSequenceClassification.from_pretrained(
+    model = load_classifier(
         folder,
-        local_files_only=True,
+        pooling,
         num_labels=len(labels),
         id2label=dict(enumerate(labels)),
         label2id={label: i for i, label in enumerate(labels)},

@@ -81,12 +81,13 @@ class TorchPredictor(_BatchedPredictor):
     def __init__(self, folder: Path, meta: BundleMeta, batch_size: int = 64, threads: int = 0):
         super().__init__(folder, meta, batch_size)
         import torch
-        from transformers import AutoModelForSequenceClassification
+
+        from pipeline.classifier import load_classifier
 
         torch.set_num_threads(available_threads(threads))
         self._torch = torch
         try:
-            self.model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True).eval()
+            self.model = load_classifier(folder).eval()
         except Exception as err:  # transformers raises OSError, ValueError or safetensors' own errors
             raise StanceError(f"{folder}: cannot load torch model ({err.__class__.__name__}: {str(err).splitlines()[0][:120]})") from None
 

@@ -54,12 +54,17 @@ def fine_tune(
     set_seed(config.seed)
     torch.set_num_threads(available_threads(settings.threads))
     started = time.perf_counter()
-    tokenizer, model = load_base(config.model.base, config.labels)
+    tokenizer, model = load_base(config.model.base, config.labels, config.model.pooling)
     train_loader = _loader(train, tokenizer, config, shuffle=True)
     val_loader = _loader(validation, tokenizer, config, shuffle=False)
 
     loss_fn = torch.nn.CrossEntropyLoss(weight=_class_weights(train, len(config.labels)) if settings.class_weighting else None)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
+    head = [p for n, p in model.named_parameters() if n.startswith("classifier.")]
+    encoder = [p for n, p in model.named_parameters() if not n.startswith("classifier.")]
+    optimizer = torch.optim.AdamW(
+        [{"params": encoder, "lr": settings.learning_rate}, {"params": head, "lr": settings.head_learning_rate}],
+        weight_decay=settings.weight_decay,
+    )
     total_steps = settings.epochs * len(train_loader)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup_ratio * total_steps), total_steps)
 
