@@ -16,6 +16,7 @@ def export_onnx(folder: Path) -> None:
     """``model.onnx`` with dynamic batch and sequence axes, and ``model.int8.onnx`` quantized from it."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
+
     from pipeline.classifier import load_classifier
 
     model = load_classifier(folder).eval()

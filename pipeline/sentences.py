@@ -27,6 +27,10 @@ EXTRA_BOUNDARY = re.compile(
     r"|(?P<ellipsis>…)(?=\s+[\"“‘']?[A-Z])"
 )
 WORD_CHARACTER = re.compile(r"[^\W_]")
+# Where pysbd could end a sentence: a line break, two terminators, or one with anything but
+# whitespace after it. A quote without one is a single sentence, and pysbd (a fifth of scoring time) is
+# skipped for it; tests/test_sentences.py checks both paths agree on arbitrary text.
+POSSIBLE_BOUNDARY = re.compile(r"\n|[.!?…](?!\s*$)|[.!?…].*[.!?…]", re.S)
 # A piece starting with one of these continues the sentence before it: pysbd split it off wrongly.
 CONTINUING_PUNCTUATION = frozenset(",;:)]")
 
@@ -79,6 +83,8 @@ def _pysbd_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     pysbd rewrites whitespace (newlines, runs of spaces) but keeps every other character; if it
     ever changed one, the rest of the range is kept as one sentence rather than guessed at.
     """
+    if not POSSIBLE_BOUNDARY.search(text, start, end):
+        return [(start, end)]
     pieces = Processor(text[start:end], ENGLISH, char_span=False).process() or []
     spans = []
     cursor = start

@@ -19,6 +19,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # --- lexicons -------------------------------------------------------------------------------------
 
@@ -409,7 +410,7 @@ def _collect_names(reading: _Reading) -> None:
         if _headline_case(sentence.tokens):
             continue
         for run in _capitalised_runs(sentence.tokens):
-            mention = _name_from_words([token.text for token in run])
+            mention = _name_from_words(tuple(token.text for token in run))
             if mention is None:
                 continue
             referent, title = mention
@@ -466,9 +467,12 @@ def _strip_possessive(word: str) -> str:
     return word[:-2] if word.endswith(("'s", "’s")) else word
 
 
-def _name_from_words(words: list[str]) -> tuple[Referent, frozenset[str]] | None:
+@lru_cache(maxsize=1 << 16)
+def _name_from_words(words: tuple[str, ...]) -> tuple[Referent, frozenset[str]] | None:
     """Split ``Russian Deputy Foreign Minister Igor Morgulov`` into a referent and its title words;
-    an organisation keeps its words as written ("Russia's Foreign Ministry")."""
+    an organisation keeps its words as written ("Russia's Foreign Ministry").
+
+    Cached: the same capitalised runs recur across an article and across a batch of articles."""
     first, last = 0, len(words)
     while first < last and _strip_possessive(words[first]).lower() in NOT_NAME_WORDS:
         first += 1
@@ -760,7 +764,7 @@ def _resolve_words(reading: _Reading, words: list[str], position: int) -> Refere
         return _coordinated(reading, words, position)
     if len(words) >= 2 and lowered[-1] in NAMED_BODY_ROLES and lowered[-2] in COUNTRY_WORDS:
         return Referent(f"{words[-2]} {words[-1]}", "body", frozenset({COUNTRY_WORDS[lowered[-2]]}))  # "the U.S. embassy"
-    named = [mention for mention in (_name_from_words(run) for run in _name_runs(words)) if mention is not None]
+    named = [mention for mention in (_name_from_words(tuple(run)) for run in _name_runs(words)) if mention is not None]
     for referent, _ in named:
         if referent.kind == "person":
             return _full_name(reading, referent)
@@ -966,7 +970,7 @@ def _heading_speaker(reading: _Reading, paragraph: int) -> Referent | None:
     words = [word for word in words[:cut] if word not in "[]"]
     if not words or not all(word[:1].isupper() or word.lower() in NAME_CONNECTORS for word in words):
         return None
-    mention = _name_from_words(words)
+    mention = _name_from_words(tuple(words))
     if mention is None or mention[0].kind == "country":
         return None
     return _full_name(reading, mention[0])

@@ -1,9 +1,13 @@
 """Sentence spans inside quotations: pysbd's boundaries, our offsets, and the boundaries it misses."""
 from __future__ import annotations
 
+import re
+from unittest import mock
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import pipeline.sentences as splitter
 from pipeline.sentences import quote_sentences, split_spans
 from pipeline.types import Article, Quote
 
@@ -103,3 +107,12 @@ def test_spans_lie_inside_the_range_and_do_not_overlap(text, start, end):
         piece = text[span_start:span_end]
         assert piece == piece.strip()
         previous_end = span_end
+
+
+@settings(max_examples=1000, deadline=None)
+@given(QUOTE_TEXT)
+def test_skipping_pysbd_without_a_possible_boundary_changes_nothing(text):
+    """The fast path (no terminator followed by more text) must give what running pysbd gives."""
+    fast = split_spans(text, 0, len(text))
+    with mock.patch.object(splitter, "POSSIBLE_BOUNDARY", re.compile("")):  # matches everywhere: always pysbd
+        assert split_spans(text, 0, len(text)) == fast
