@@ -37,7 +37,7 @@ evaluate: setup  ## evaluate MODEL (default: models/latest) against the champion
 promote: setup  ## evaluate, then move the champion alias only if the candidate is better
 	$(STANCE) evaluate --promote $(model_arg) $(corpus_arg) $(ARGS)
 
-baselines: setup  ## majority, keyword rules, TF-IDF + logistic regression, zero-shot embeddings
+baselines: setup  ## majority, keyword rules, TF-IDF + logistic regression, zero-shot and frozen-embedding baselines
 	$(STANCE) baselines $(corpus_arg) $(ARGS)
 
 cv: setup  ## k-fold cross-validation grouped by document (parent run + one child per fold)

@@ -10,6 +10,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from pipeline.config import Config
 from pipeline.predict import softmax
@@ -159,4 +160,25 @@ class ZeroShotEmbedding:
         return _predictions(softmax(self.SCALE * self.embed(texts) @ self.anchors.T), self.labels)
 
 
-BASELINES = {"majority": Majority, "keywords": KeywordRules, "tfidf-logreg": TfidfLogReg, "zero-shot": ZeroShotEmbedding}
+class EmbeddingLogReg:
+    """Logistic regression on the frozen base model's sentence embeddings: what fine-tuning the encoder must beat."""
+
+    @staticmethod
+    def fit(config: Config, train: Dataset, validation: Dataset):
+        started = time.perf_counter()
+        texts, labels = _texts_and_labels(train)
+        encoder = ZeroShotEmbedding(config)
+        model = make_pipeline(
+            FunctionTransformer(encoder.embed),
+            LogisticRegression(max_iter=2000, class_weight="balanced", random_state=config.seed),
+        ).fit(texts, labels)
+        return SklearnBaseline(model, config.labels), time.perf_counter() - started
+
+
+BASELINES = {
+    "majority": Majority,
+    "keywords": KeywordRules,
+    "tfidf-logreg": TfidfLogReg,
+    "zero-shot": ZeroShotEmbedding,
+    "embedding-logreg": EmbeddingLogReg,
+}

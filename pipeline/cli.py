@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx", "onnx-int8"])
 
     baselines = commands.add_parser("baselines", parents=[common], help="track the baselines as MLflow runs")
-    baselines.add_argument("names", nargs="*", help="majority, keywords, tfidf-logreg, zero-shot (default: all)")
+    baselines.add_argument("names", nargs="*", help="majority, keywords, tfidf-logreg, zero-shot, embedding-logreg (default: all)")
     baselines.add_argument("--corpus", type=Path)
 
     commands.add_parser("cv", parents=[common], help="k-fold cross-validation grouped by document")

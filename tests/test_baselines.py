@@ -1,6 +1,6 @@
 from datasets import ClassLabel, Dataset, Features, Value
 
-from pipeline.baselines import KeywordRules, Majority, TfidfLogReg
+from pipeline.baselines import LABEL_DESCRIPTIONS, EmbeddingLogReg, KeywordRules, Majority, TfidfLogReg, ZeroShotEmbedding
 from pipeline.config import Config
 
 LABELS = ["welcoming", "conditional", "critical_of_us", "neutral"]
@@ -44,3 +44,18 @@ def test_tfidf_logreg_learns_the_training_sentences():
         "welcoming",
     ]
     assert seconds >= 0
+
+
+def test_zero_shot_picks_the_label_whose_description_is_nearest():
+    model, _ = ZeroShotEmbedding.fit(Config(), TRAIN, TRAIN)
+    predictions = model.predict([LABEL_DESCRIPTIONS[label] for label in LABELS])
+    assert [p.label for p in predictions] == LABELS
+    assert all(abs(sum(p.probs.values()) - 1) < 1e-6 for p in predictions)
+
+
+def test_embedding_logreg_learns_the_training_sentences_on_frozen_embeddings():
+    model, _ = EmbeddingLogReg.fit(Config(), TRAIN, TRAIN)
+    texts = ["We condemn the unilateral sanctions.", "We welcome the summit warmly.", "The meeting is on Tuesday."]
+    predictions = model.predict(texts)
+    assert [p.label for p in predictions] == ["critical_of_us", "welcoming", "neutral"]
+    assert all(abs(sum(p.probs.values()) - 1) < 1e-6 for p in predictions)
