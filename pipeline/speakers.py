@@ -91,6 +91,8 @@ NOT_NAME_WORDS = CALENDAR_WORDS | frozenset(
 DETERMINERS = frozenset({"the", "a", "an"})
 POSSESSIVE_DETERMINERS = frozenset({"his", "her", "its", "their", "our", "my", "your"})
 CLAUSE_OPENERS = frozenset({"that", "which", "who", "what", "whom", "where", "when", "while", "and", "but", "as", "if"})
+# "the embassy in Washington", "the ambassador at the UN": the place after a role is not the speaker.
+LOCATIVES = frozenset({"in", "at", "to"})
 NAME_CONNECTORS = frozenset({"of", "for", "de", "al", "bin", "van", "von", "der", "la", "le", "du"})
 # The kind of speaker each pronoun stands for ("according to him" names a speaker too).
 PRONOUNS = {"he": "person", "she": "person", "him": "person", "her": "person", "it": "body"}
@@ -654,6 +656,8 @@ def _left_phrase(tokens: list[_Token], verb: int) -> tuple[list[str], int]:
             return _left_phrase(tokens, index - 1)  # "Nikki Haley, who accused Russia"
         if _joins_names(tokens, index, words):
             words.insert(0, token.text)
+        elif lowered in LOCATIVES and words and index and tokens[index - 1].lower in PERSON_ROLES | BODY_ROLES | ORGANISATION_HEADS:
+            words = []  # "the Russian Embassy in Washington said": the embassy speaks, not the city
         elif lowered in CLAUSE_OPENERS:
             break
         elif _subject_word(token):

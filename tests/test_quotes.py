@@ -212,6 +212,18 @@ def test_a_body_is_named_as_written(subject, body):
     assert only(f'Title\n\n{subject} said the launch was "a provocation."')[1] == body
 
 
+@pytest.mark.parametrize(
+    ("subject", "speaker"),
+    [
+        ("The Chinese Embassy in Washington", "Chinese Embassy"),
+        ("Russia's ambassador to the UN, Anna Volkova,", "Anna Volkova"),
+        ("The Russian ambassador in Seoul", None),
+    ],
+)
+def test_the_place_after_a_role_or_body_is_not_the_speaker(subject, speaker):
+    assert only(f'Title\n\n{subject} said the drills were "a dangerous provocation."')[1] == speaker
+
+
 def test_a_statement_by_a_body_keeps_the_body_as_first_named():
     text = 'Title\n\nThe Russian Foreign Ministry issued a note.\n\n"This is unacceptable," the Foreign Ministry said.'
     assert only(text)[1] == "Russian Foreign Ministry"
