@@ -107,7 +107,8 @@ TITLE_WORDS = frozenset(
         "defense", "defence", "national", "security", "adviser", "advisor", "head", "top", "senior",
         "official", "diplomat", "presidential", "supreme", "commander", "counselor", "assistant", "first",
         "former", "acting", "fm", "upper", "house", "speaker", "council", "federation", "affairs",
-        "interior", "finance", "trade", "state", "department's", "ministry's",
+        "interior", "finance", "trade", "state", "department's", "ministry's", "rep", "gen", "adm", "col",
+        "lt", "maj", "capt", "sgt", "prof",
     }
 )
 # Abbreviated titles spelled out, so "Russian FM" matches "Russia's Foreign Minister".
@@ -168,7 +169,7 @@ COUNTRY_WORDS: dict[str, str] = {
 COUNTRY_GOVERNMENT_WORDS = frozenset({"government", "side", "authorities", "leadership"})
 ABBREVIATIONS = frozenset(
     {
-        "mr", "mrs", "ms", "dr", "gen", "col", "lt", "sgt", "st", "sen", "rep", "gov", "prof", "jan", "feb",
+        "mr", "mrs", "ms", "dr", "gen", "col", "lt", "sgt", "st", "sen", "rep", "gov", "prof", "adm", "maj", "capt", "jan", "feb",
         "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no", "vs", "etc", "inc",
         "corp", "jr", "sr",
     }
@@ -178,10 +179,14 @@ QUOTE_PLACEHOLDER = "\ue000"
 # Words (dotted abbreviations such as "U.S." whole), the punctuation that shapes clauses, quotes.
 TOKEN = re.compile(
     QUOTE_PLACEHOLDER
+    + r"|[RDI]-[A-Z][a-z]*(?:\.[A-Z][a-z]*)*\.?(?![\w-])"  # a US legislator's party and state: "R-S.C.", "D-Calif."
     + r"|[^\W_]+(?:\.[^\W_]+)+\.?"  # dotted abbreviations: "U.S."
     + r"|[A-Z]\.(?= [A-Z])"  # an initial inside a name: "John R. Bolton"
     + r"|[^\W_]+(?:['’\-][^\W_]+)*|[,.;:!?()\[\]–—…-]"
 )
+# An organisation's acronym ("KCNA", "IAEA", "NATO") as the subject of a speech verb is a body speaking.
+ACRONYM = re.compile(r"[A-Z]{2,6}")
+PARTY_TAG = re.compile(r"[RDI]-[A-Z][a-z]*(?:\.[A-Z][a-z]*)*\.?")
 SENTENCE_PUNCTUATION = frozenset(".!?…")
 
 # Bounds on every look-around (tokens, events, mentions, quotes), which keep the pass linear.
@@ -703,6 +708,8 @@ def _left_phrase_before_aside(tokens: list[_Token], comma: int) -> tuple[list[st
     for index in range(comma - 1, max(comma - 16, 0), -1):
         if tokens[index].text == ",":
             aside = tokens[index + 1 : comma]
+            if len(aside) == 1 and PARTY_TAG.fullmatch(aside[0].text):  # "Lindsey Graham, R-S.C., said"
+                return _left_phrase(tokens, index)
             if aside and all(_is_capitalised(token) for token in aside):
                 return [token.text for token in aside], index + 1
             return _left_phrase(tokens, index)
@@ -713,8 +720,10 @@ def _left_phrase_before_aside(tokens: list[_Token], comma: int) -> tuple[list[st
 
 def _right_phrase(tokens: list[_Token], start: int) -> list[str]:
     """The noun phrase after an inverted verb: ``said the director of …, Georgy Zinoviev``."""
-    words = []
+    words: list[str] = []
     for token in tokens[start : start + 2 * PHRASE_MAX_WORDS]:
+        if token.text == "." and words and (words[-1].lower() in ABBREVIATIONS or len(words[-1]) == 1):
+            continue  # "said Sen. Lindsey Graham", "said John R. Bolton"
         if token.quote is not None or token.text in ".;:!?" or token.lower in RIGHT_PHRASE_STOPS:
             break
         words.append(token.text)
@@ -755,7 +764,7 @@ def _sentence_subject(tokens: list[_Token]) -> list[str]:
 
 def _resolve_words(reading: _Reading, words: list[str], position: int) -> Referent | None:
     """A subject phrase to a referent: pronoun, name, organisation, country or role, in that order."""
-    words = [word for word in words if word != ","]
+    phrase, words = words, [word for word in words if word != ","]  # commas still separate names: "X, Russia's envoy"
     if not words:
         return None
     lowered = [word.lower() for word in words]
@@ -768,14 +777,17 @@ def _resolve_words(reading: _Reading, words: list[str], position: int) -> Refere
         return _coordinated(reading, words, position)
     if len(words) >= 2 and lowered[-1] in NAMED_BODY_ROLES and lowered[-2] in COUNTRY_WORDS:
         return Referent(f"{words[-2]} {words[-1]}", "body", frozenset({COUNTRY_WORDS[lowered[-2]]}))  # "the U.S. embassy"
-    named = [mention for mention in (_name_from_words(tuple(run)) for run in _name_runs(words)) if mention is not None]
+    named = [mention for mention in (_name_from_words(tuple(run)) for run in _name_runs(phrase)) if mention is not None]
     for referent, _ in named:
         if referent.kind == "person":
             return _full_name(reading, referent)
         if referent.kind == "body":
             return _full_organisation(reading, referent)
     role = _resolve_role(reading, lowered, words, position)  # "the Russian ambassador" is a person
-    return role or (named[0][0] if named and not _has_role(lowered) else None)
+    if role or (named and not _has_role(lowered)):
+        return role or named[0][0]
+    acronym = next((word for word in reversed(words) if ACRONYM.fullmatch(word) and word.lower() not in COUNTRY_WORDS), None)
+    return Referent(acronym, "body") if acronym else None  # "KCNA said", "the state news agency KCNA said"
 
 
 def _name_runs(words: list[str]) -> list[list[str]]:

@@ -224,6 +224,28 @@ def test_the_place_after_a_role_or_body_is_not_the_speaker(subject, speaker):
     assert only(f'Title\n\n{subject} said the drills were "a dangerous provocation."')[1] == speaker
 
 
+@pytest.mark.parametrize(
+    ("attribution", "speaker"),
+    [
+        ('"We will not vote for it," said Anna Volkova, Russia’s deputy envoy to the UN.', "Anna Volkova"),
+        ('"We will not vote for it," said Sen. Mark Dunn.', "Mark Dunn"),
+        ('"We will not vote for it," said Gen. Mark Dunn, the commander.', "Mark Dunn"),
+        ('"We will not vote for it," said Sen. Mark Dunn, R-Ariz.', "Mark Dunn"),
+        ('Rep. Mark Dunn, D-N.Y., said: "We will not vote for it."', "Mark Dunn"),
+        ('"We will not vote for it," said Mark Dunn (I-Vt.).', "Mark Dunn"),
+    ],
+)
+def test_titles_appositions_and_party_tags_around_a_name(attribution, speaker):
+    assert only(f"Title\n\n{attribution}")[1] == speaker
+
+
+@pytest.mark.parametrize(
+    "subject", ["KCNA", "the state news agency KCNA", "North Korea's official news agency KCNA"]
+)
+def test_an_organisation_acronym_speaks_as_a_body(subject):
+    assert only(f'Title\n\n"The talks are over," {subject} said.')[1] == "KCNA"
+
+
 def test_a_statement_by_a_body_keeps_the_body_as_first_named():
     text = 'Title\n\nThe Russian Foreign Ministry issued a note.\n\n"This is unacceptable," the Foreign Ministry said.'
     assert only(text)[1] == "Russian Foreign Ministry"
