@@ -631,9 +631,15 @@ def _byline_at(reading: _Reading, sentence_index: int, tokens: list[_Token], ind
     if tokens[index].text not in BYLINE_MARKS or index == 0:
         return None
     position = tokens[index].start
-    if tokens[index].text == ":" and index + 1 < len(tokens) and tokens[index + 1].quote is not None:
-        words, first = _left_phrase(tokens, index)  # only a line opening with its speaker, not "told reporters:"
-        return _Event(sentence_index, index, first, False, _resolve_words(reading, words, position)) if words and first == 0 else None
+    if tokens[index].text == ":" and any(token.quote is not None for token in tokens[index + 1 :]):
+        # A line opening with its speaker ("Lavrov: Moscow hopes for \"real results\""), not "told reporters:".
+        words, first = _left_phrase(tokens, index)
+        if not words or first != 0:
+            return None
+        referent = _resolve_words(reading, words, position)
+        if tokens[index + 1].quote is None and (referent is None or referent.kind == "country" or " " not in referent.name):
+            return None  # further from the quote, only a full name or a body: not "Breaking: …"
+        return _Event(sentence_index, index, first, False, referent)
     tail = tokens[index + 1 :] if len(tokens) - index - 1 <= BYLINE_MAX_TOKENS else []
     if tail and tail[-1].text in SENTENCE_PUNCTUATION:
         tail = tail[:-1]

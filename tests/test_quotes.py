@@ -170,6 +170,11 @@ def test_a_headline_opening_with_its_speaker_and_a_colon():
     assert only("Anna Berg: ‘We will not give up’\n\nBody text.")[1] == "Anna Berg"
 
 
+def test_a_headline_opening_with_its_speaker_names_a_quote_later_in_the_line():
+    assert only('Anna Berg: Moscow hopes the summit brings "real results"\n\nBody text.')[1] == "Anna Berg"
+    assert only('Breaking: the summit brought "real results"\n\nBody text.')[1] is None
+
+
 def test_a_pronoun_is_the_last_named_speaker():
     text = 'Title\n\nAnna Berg spoke after the meeting.\n\n"We made progress," she said.'
     assert only(text)[1] == "Anna Berg"
