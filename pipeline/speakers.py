@@ -88,7 +88,8 @@ NOT_NAME_WORDS = CALENDAR_WORDS | frozenset(
         "what", "who", "which", "where", "why", "how", "may", "watch", "read", "photo", "file", "update",
     }
 )
-DETERMINERS = frozenset({"the", "a", "an"})
+INDEFINITE_DETERMINERS = frozenset({"a", "an", "one", "another"})  # "one official said": someone unnamed
+DETERMINERS = frozenset({"the"}) | INDEFINITE_DETERMINERS
 POSSESSIVE_DETERMINERS = frozenset({"his", "her", "its", "their", "our", "my", "your"})
 CLAUSE_OPENERS = frozenset({"that", "which", "who", "what", "whom", "where", "when", "while", "and", "but", "as", "if"})
 # "the embassy in Washington", "the ambassador at the UN": the place after a role is not the speaker.
@@ -859,7 +860,7 @@ def _resolve_role(reading: _Reading, lowered: list[str], words: list[str], posit
         return None
     head = heads[-1]
     kind = "body" if head in BODY_ROLES else "person"
-    if lowered[0] in ("a", "an"):
+    if lowered[0] in INDEFINITE_DETERMINERS:
         capitalised = [word for word in words[1:] if word[:1].isupper()]
         if not capitalised:
             return None

@@ -294,6 +294,11 @@ def test_non_officials_get_their_speaker():
     assert only('Title\n\n"Prices doubled in a month," said Maria Lopez, a baker in the capital.')[1] == "Maria Lopez"
 
 
+def test_one_unnamed_official_is_not_the_official_named_before():
+    text = 'Title\n\nSpokeswoman Anna Berg said the talks "went well."\n\n"Nothing will change," one official said.'
+    assert [speaker for _, speaker in found(text)] == ["Anna Berg", None]
+
+
 def test_a_quote_nobody_is_named_for_has_no_speaker():
     assert only('Title\n\nThe plan, described as "a bold reset," was published on Monday.')[1] is None
 
