@@ -16,7 +16,7 @@ Every look-around is bounded, so the whole pass is linear in the text length.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -271,6 +271,7 @@ class _Reading:
     sentences: list[_Sentence] = field(default_factory=list)
     paragraph_sentences: dict[int, list[int]] = field(default_factory=dict)
     quote_only_paragraphs: set[int] = field(default_factory=set)
+    sentence_starts: list[int] = field(default_factory=list)
     mark_places: dict[int, tuple[int, int]] = field(default_factory=dict)  # mark start -> (sentence, token)
     mentions: list[_Mention] = field(default_factory=list)
     mention_positions: list[int] = field(default_factory=list)
@@ -356,6 +357,7 @@ def _read(text: str, quotes: list[MarkedQuote]) -> _Reading:
             sentence_index = len(reading.sentences)
             reading.paragraph_sentences.setdefault(paragraph, []).append(sentence_index)
             reading.sentences.append(_Sentence(paragraph, sentence_tokens))
+            reading.sentence_starts.append(sentence_tokens[0].start)
             for token_index, token in enumerate(sentence_tokens):
                 if token.quote is not None:
                     reading.mark_places[token.start] = (sentence_index, token_index)
@@ -777,7 +779,8 @@ def _resolve_words(reading: _Reading, words: list[str], position: int) -> Refere
     lowered = [word.lower() for word in words]
     if len(words) == 1 and lowered[0] in PRONOUNS:
         kind = PRONOUNS[lowered[0]]
-        return _latest_speaker(reading, position, kind) or (_latest_mention(reading, position) if kind == "person" else None)
+        subject = _previous_subject(reading, position) if kind == "person" else None
+        return subject or _latest_speaker(reading, position, kind) or (_latest_mention(reading, position) if kind == "person" else None)
     if lowered[-1] in PLURAL_SPEAKERS:
         return None
     if "and" in lowered:
@@ -910,6 +913,22 @@ def _latest_speaker(reading: _Reading, position: int, kind: str | None, mentioni
         if mentioning is None or any(token.lower == mentioning for token in reading.sentences[event.sentence].tokens):
             return event.referent
     return None
+
+
+def _previous_subject(reading: _Reading, position: int) -> Referent | None:
+    """The person the sentence before opens with, if that sentence neither quotes nor attributes and
+    nobody speaks earlier in this one: "Heather Nauert declined to comment. '…,' she said."."""
+    sentence = bisect_right(reading.sentence_starts, position) - 1
+    if sentence < 1 or any(reading.position(event) < position for event in reading.events_by_sentence.get(sentence, [])):
+        return None
+    previous = reading.sentences[sentence - 1]
+    if sentence - 1 in reading.events_by_sentence or any(token.quote is not None for token in previous.tokens):
+        return None
+    index = bisect_left(reading.mention_positions, previous.tokens[0].start)
+    if index == len(reading.mentions) or reading.mentions[index].position != previous.tokens[0].start:
+        return None
+    referent = reading.mentions[index].referent
+    return _full_name(reading, referent) if referent.kind == "person" else None
 
 
 def _latest_mention(reading: _Reading, position: int) -> Referent | None:

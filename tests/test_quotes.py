@@ -180,6 +180,20 @@ def test_a_pronoun_is_the_last_named_speaker():
     assert only(text)[1] == "Anna Berg"
 
 
+def test_a_pronoun_refers_to_the_person_the_sentence_before_opens_with():
+    text = (
+        'Title\n\n"We are ready to help," Anna Berg said.\n\n'
+        "Spokeswoman Mia Lund declined to comment on the talks. "
+        '"We will not get ahead of any meeting," she said.'
+    )
+    assert [speaker for _, speaker in found(text)] == ["Anna Berg", "Mia Lund"]
+
+
+def test_a_pronoun_after_a_speaker_in_the_same_sentence_stays_with_that_speaker():
+    text = 'Title\n\nPiotr Lis arrived late. "We are ready," Anna Berg said, and she added that "nothing is settled."'
+    assert [speaker for _, speaker in found(text)] == ["Anna Berg", "Anna Berg"]
+
+
 def test_a_pronoun_after_a_quote_about_someone_else_is_still_the_speaker():
     text = 'Title\n\n"We expect a reply," Anna Berg said.\n\nThe envoy Piotr Lis "has not replied yet," she added.'
     assert [speaker for _, speaker in found(text)] == ["Anna Berg", "Anna Berg"]
