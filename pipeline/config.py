@@ -34,8 +34,7 @@ class DataConfig:
 
 @dataclass
 class TrainConfig:
-    epochs: int = 6  # of fine-tuning the whole network, after the probing epochs
-    probe_epochs: int = 0  # first train only the head, encoder frozen (linear probing, then fine-tuning)
+    epochs: int = 6
     batch_size: int = 32
     learning_rate: float = 5e-5  # the encoder's
     head_learning_rate: float = 1e-3  # the new classification head starts from scratch: it may move faster
@@ -107,7 +106,6 @@ _RANGES = {
     "data.test_fraction": (0.0, 0.5),
     "data.max_examples": (4, None),
     "train.epochs": (1, 100),
-    "train.probe_epochs": (0, 100),
     "train.batch_size": (1, 4096),
     "train.learning_rate": (1e-7, 1.0),
     "train.head_learning_rate": (1e-7, 1.0),

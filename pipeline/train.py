@@ -61,37 +61,38 @@ def fine_tune(
     loss_fn = torch.nn.CrossEntropyLoss(weight=_class_weights(train, len(config.labels)) if settings.class_weighting else None)
     head = [p for n, p in model.named_parameters() if n.startswith("classifier.")]
     encoder = [p for n, p in model.named_parameters() if not n.startswith("classifier.")]
+    optimizer = torch.optim.AdamW(
+        [{"params": encoder, "lr": settings.learning_rate}, {"params": head, "lr": settings.head_learning_rate}],
+        weight_decay=settings.weight_decay,
+    )
+    total_steps = settings.epochs * len(train_loader)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup_ratio * total_steps), total_steps)
 
-    best_f1, best_epoch, best_state, history = -1.0, 0, None, []
-    step = epoch = 0
-    for phase in _phases(settings, encoder, head, len(train_loader)):
-        for parameter in encoder:
-            parameter.requires_grad_(phase.train_encoder)
-        for _ in range(phase.epochs):
-            epoch += 1
-            model.train()
-            losses = []
-            for batch in train_loader:
-                labels = batch.pop("labels")
-                loss = loss_fn(model(**batch).logits, labels)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                phase.optimizer.step()
-                phase.scheduler.step()
-                phase.optimizer.zero_grad()
-                step += 1
-                losses.append(loss.item())
-                if on_step:
-                    on_step(step, loss.item())
-            logits, gold = predict_logits(model, val_loader)
-            metrics = {"train_loss_epoch": float(np.mean(losses)), "val_macro_f1": _macro_f1(gold, logits, config.labels)}
-            history.append(metrics)
-            if on_epoch:
-                on_epoch(epoch, metrics)
-            if metrics["val_macro_f1"] > best_f1:
-                best_f1, best_epoch, best_state = metrics["val_macro_f1"], epoch, copy.deepcopy(model.state_dict())
-            elif phase.train_encoder and epoch - best_epoch > settings.patience:
-                break
+    best_f1, best_epoch, best_state, history, step = -1.0, 0, None, [], 0
+    for epoch in range(1, settings.epochs + 1):
+        model.train()
+        losses = []
+        for batch in train_loader:
+            labels = batch.pop("labels")
+            loss = loss_fn(model(**batch).logits, labels)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            step += 1
+            losses.append(loss.item())
+            if on_step:
+                on_step(step, loss.item())
+        logits, gold = predict_logits(model, val_loader)
+        metrics = {"train_loss_epoch": float(np.mean(losses)), "val_macro_f1": _macro_f1(gold, logits, config.labels)}
+        history.append(metrics)
+        if on_epoch:
+            on_epoch(epoch, metrics)
+        if metrics["val_macro_f1"] > best_f1:
+            best_f1, best_epoch, best_state = metrics["val_macro_f1"], epoch, copy.deepcopy(model.state_dict())
+        elif epoch - best_epoch > settings.patience:
+            break
 
     model.load_state_dict(best_state)
     model.eval()
@@ -100,34 +101,6 @@ def fine_tune(
         logits, gold = predict_logits(model, val_loader)
         temperature = fit_temperature(logits, gold)
     return TrainResult(model, tokenizer, temperature, best_epoch, time.perf_counter() - started, history)
-
-
-@dataclass
-class _Phase:
-    epochs: int
-    train_encoder: bool
-    optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.LRScheduler
-
-
-def _phases(settings, encoder: list, head: list, steps_per_epoch: int) -> list[_Phase]:
-    """Linear probing (head only, encoder frozen) for ``probe_epochs``, then fine-tuning everything.
-
-    Probing first gives the fine-tuning a trained head, so the encoder's features are changed less
-    (LP-FT, Kumar et al. 2022), which holds up better on text unlike the training data.
-    """
-    phases = []
-    if settings.probe_epochs:
-        probe = torch.optim.AdamW(head, lr=settings.head_learning_rate, weight_decay=settings.weight_decay)
-        phases.append(_Phase(settings.probe_epochs, False, probe, torch.optim.lr_scheduler.ConstantLR(probe, factor=1.0)))
-    optimizer = torch.optim.AdamW(
-        [{"params": encoder, "lr": settings.learning_rate}, {"params": head, "lr": settings.head_learning_rate}],
-        weight_decay=settings.weight_decay,
-    )
-    total_steps = settings.epochs * steps_per_epoch
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup_ratio * total_steps), total_steps)
-    phases.append(_Phase(settings.epochs, True, optimizer, scheduler))
-    return phases
 
 
 def predict_logits(model: torch.nn.Module, loader: DataLoader) -> tuple[np.ndarray, np.ndarray]:
