@@ -164,7 +164,7 @@ COUNTRY_WORDS: dict[str, str] = {
     **dict.fromkeys(("iran", "iranian", "tehran"), "iran"),
     **dict.fromkeys(("u.n.", "nations"), "un"),
     **dict.fromkeys(("britain", "british", "london", "france", "french", "paris", "germany", "german",
-                     "berlin", "european", "eu", "asian", "western", "taliban", "venezuela",
+                     "berlin", "europe", "european", "eu", "asian", "western", "taliban", "venezuela",
                      "venezuelan", "india", "indian", "vietnam", "vietnamese"), "other"),
 }
 COUNTRY_GOVERNMENT_WORDS = frozenset({"government", "side", "authorities", "leadership"})
@@ -1060,11 +1060,15 @@ def _adopt_pull_quote_speakers(reading: _Reading, referents: list[Referent | Non
     for index in pending:
         if not texts[index].strip():
             continue
+        country = referents[index].countries if referents[index] is not None else frozenset()
         for other, referent in enumerate(referents):
-            if other != index and referent is not None and referent.kind != "country" and texts[index] in texts[other]:
-                referents[index] = referent
-                adopted.append(index)
-                break
+            if other == index or referent is None or referent.kind == "country" or texts[index] not in texts[other]:
+                continue
+            if country and not country & (referent.countries | reading.countries_by_name.get(referent.name, set())):
+                continue  # "Europe 'regrets'" is not China's spokesman, who "regrets" it too
+            referents[index] = referent
+            adopted.append(index)
+            break
     return adopted
 
 

@@ -331,6 +331,11 @@ def test_a_speaker_heading_names_the_quote_below_it():
     assert [speaker for _, speaker in found(text)] == ["Oleg Rudin", "Oleg Rudin"]
 
 
+def test_a_country_keeps_its_words_when_another_country_s_spokesman_repeats_them():
+    text = 'Title\n\nRussia said it "regrets" the decision.\n\nChinese Foreign Ministry spokesman Li Wei said Beijing also "regrets" it.'
+    assert [speaker for _, speaker in found(text)] == ["Russia", "Li Wei"]
+
+
 def test_a_headline_pull_quote_takes_the_speaker_of_its_repetition():
     text = "Russia sees ‘a chance for peace’\n\nOleg Rudin said: “We see a chance for peace in the region.”"
     assert found(text) == [("a chance for peace", "Oleg Rudin"), ("We see a chance for peace in the region.", "Oleg Rudin")]
