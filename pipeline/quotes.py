@@ -25,8 +25,8 @@ from pipeline.types import Article, Quote
 DOUBLE, SINGLE = "double", "single"
 # Runs of quote marks, or a line break; a single or closing mark between two letters is an
 # apostrophe (don't, Pyongyang’s) and never reaches the pairing loop.
-MARK_RUN = re.compile(r"(?:[\"“”‘]|(?<![^\W_])['’]|['’](?![^\W_]))+|\n")
-QUOTE_MARK = re.compile(r"''|[\"“”‘’']")
+MARK_RUN = re.compile(r"(?:[\"“”‘«»]|(?<![^\W_])['’]|['’](?![^\W_]))+|\n")
+QUOTE_MARK = re.compile(r"''|[\"“”‘’'«»]")
 MAX_MARK_RUN = 3
 # Characters after which a straight mark opens a quote, and before which it closes one.
 OPENING_CONTEXT = frozenset("([{—–-/:;,…“‘")
@@ -104,9 +104,9 @@ class _Scanner:
         right = not before.isspace() and (after.isspace() or after in CLOSING_CONTEXT)
         first_in_paragraph = not self.paragraph_has_marks
         self.paragraph_has_marks = True
-        if mark == "“":
+        if mark in ("“", "«"):
             self._open(DOUBLE, start, end)
-        elif mark == "”":
+        elif mark in ("”", "»"):
             self._close_or_orphan(start, end, first_in_paragraph)
         elif mark in ('"', "''"):
             if self.open_count[DOUBLE] and (right or not left):
@@ -265,14 +265,14 @@ def _scan_quote_marks(text: str) -> list[MarkedQuote]:
 
 
 def _family(mark: str) -> str:
-    return DOUBLE if mark in ('"', "''", "“", "”") else SINGLE
+    return DOUBLE if mark in ('"', "''", "“", "”", "«", "»") else SINGLE
 
 
 def _reopening_mark(text: str, index: int) -> str | None:
     """The opening mark a paragraph starts with, if it starts with one."""
     if text.startswith("''", index):
         return "''"
-    return text[index] if index < len(text) and text[index] in ('"', "“", "‘", "'") else None
+    return text[index] if index < len(text) and text[index] in ('"', "“", "«", "‘", "'") else None
 
 
 def _next_non_space(text: str, index: int) -> int:

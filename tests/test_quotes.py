@@ -41,6 +41,11 @@ def test_curly_double_quotes():
     assert only("Title\n\n“We are ready to talk,” Anna Berg said.") == ("We are ready to talk,", "Anna Berg")
 
 
+def test_guillemets_are_quote_marks_too():
+    text = "Title\n\n«We are ready. We will help,» Anna Berg said, «as before.»"
+    assert only(text) == ("We are ready. We will help, / as before.", "Anna Berg")
+
+
 def test_curly_single_quotes_are_not_confused_with_apostrophes():
     text = "Title\n\nHanoi’s envoy said Seoul’s plan was ‘a useful first step’ but didn’t go further."
     assert only(text) == ("a useful first step", None)
@@ -389,7 +394,7 @@ def test_reported_speech_only_when_asked_for():
 
 # --- properties -----------------------------------------------------------------------------------
 
-PIECES = ['"', "“", "”", "‘", "’", "'", "''", "\n", "\n\n", " ", "a", "We", ",", ".", " said", " he", " Anna Berg", ": ", "…", "s"]
+PIECES = ['"', "“", "”", "‘", "’", "«", "»", "'", "''", "\n", "\n\n", " ", "a", "We", ",", ".", " said", " he", " Anna Berg", ": ", "…", "s"]
 
 
 @settings(max_examples=200, deadline=None)
