@@ -170,24 +170,25 @@ COUNTRY_WORDS: dict[str, str] = {
 COUNTRY_GOVERNMENT_WORDS = frozenset({"government", "side", "authorities", "leadership"})
 ABBREVIATIONS = frozenset(
     {
-        "mr", "mrs", "ms", "dr", "gen", "col", "lt", "sgt", "st", "sen", "rep", "gov", "prof", "adm", "maj", "capt", "jan", "feb",
-        "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no", "vs", "etc", "inc",
+        "mr", "mrs", "ms", "dr", "gen", "col", "lt", "sgt", "st", "sen", "rep", "gov", "prof", "adm", "maj",
+        "capt", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no", "vs", "etc", "inc",
         "corp", "jr", "sr",
     }
 )
 
 QUOTE_PLACEHOLDER = "\ue000"
+# A US legislator's party and state: "R-S.C.", "D-Calif.".
+PARTY_TAG = re.compile(r"[RDI]-[A-Z][a-z]*(?:\.[A-Z][a-z]*)*\.?")
 # Words (dotted abbreviations such as "U.S." whole), the punctuation that shapes clauses, quotes.
 TOKEN = re.compile(
     QUOTE_PLACEHOLDER
-    + r"|[RDI]-[A-Z][a-z]*(?:\.[A-Z][a-z]*)*\.?(?![\w-])"  # a US legislator's party and state: "R-S.C.", "D-Calif."
+    + "|" + PARTY_TAG.pattern + r"(?![\w-])"
     + r"|[^\W_]+(?:\.[^\W_]+)+\.?"  # dotted abbreviations: "U.S."
     + r"|[A-Z]\.(?= [A-Z])"  # an initial inside a name: "John R. Bolton"
     + r"|[^\W_]+(?:['’\-][^\W_]+)*|[,.;:!?()\[\]–—…-]"
 )
 # An organisation's acronym ("KCNA", "IAEA", "NATO") as the subject of a speech verb is a body speaking.
 ACRONYM = re.compile(r"[A-Z]{2,6}")
-PARTY_TAG = re.compile(r"[RDI]-[A-Z][a-z]*(?:\.[A-Z][a-z]*)*\.?")
 SENTENCE_PUNCTUATION = frozenset(".!?…")
 
 # Bounds on every look-around (tokens, events, mentions, quotes), which keep the pass linear.
