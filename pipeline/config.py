@@ -64,6 +64,9 @@ class ScoreConfig:
     threads: int = 0  # 0 = all available cores
     chunk_articles: int = 256  # articles read, scored and written per chunk
     min_agreement: float = 0.99  # an ONNX backend must match torch labels this often to be the default
+    int8_smoothing: float = 0.8  # SmoothQuant alpha for the int8 export (0 = off): moves activation outliers into weights
+    int8_calibration: int = 512  # training sentences whose activation ranges set that smoothing
+    int8_keep_fp32: list[str] = field(default_factory=lambda: ["layer.0/output/dense/", "layer.1/output/dense/"])
 
 
 @dataclass
@@ -119,6 +122,8 @@ _RANGES = {
     "score.threads": (0, 1024),
     "score.chunk_articles": (1, 1_000_000),
     "score.min_agreement": (0.0, 1.0),
+    "score.int8_smoothing": (0.0, 1.0),
+    "score.int8_calibration": (16, 1_000_000),
 }
 
 

@@ -106,7 +106,8 @@ def train_job(config: Config, corpus: Path | None, say: Say) -> dict:
             mlflow.log_metrics({"train_seconds": result.train_seconds, "best_epoch": result.best_epoch, "temperature": result.temperature})
             meta = BundleMeta(config.labels, config.model.max_length, result.temperature, config.model.base, run.info.run_id, name)
             save_bundle(staging, result.model, result.tokenizer, meta)
-            export_onnx(staging)
+            calibration = splits["train"].shuffle(seed=config.seed).select(range(min(config.score.int8_calibration, len(splits["train"]))))
+            export_onnx(staging, calibration["text"], config.score.int8_smoothing, config.score.int8_keep_fp32)
             agreement = choose_backend(staging, splits["test"]["text"] or splits["train"]["text"], config.score.min_agreement, config.train.threads)
             mlflow.log_metrics({"int8_agreement": agreement["onnx-int8"], "onnx_agreement": agreement["onnx"]})
             backend = read_meta(staging).default_backend

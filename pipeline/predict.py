@@ -50,11 +50,12 @@ class _BatchedPredictor:
         if not texts:
             return []
         probs = np.empty((len(texts), len(self.labels)), dtype=np.float64)
-        for positions, batch in self._batches(texts):
+        for positions, batch in self.batches(texts):
             probs[positions] = softmax(self.logits(*batch) / self.temperature)
         return [self._prediction(row) for row in probs]
 
-    def _batches(self, texts: list[str]) -> Iterator[tuple[np.ndarray, tuple[np.ndarray, ...]]]:
+    def batches(self, texts: list[str]) -> Iterator[tuple[np.ndarray, tuple[np.ndarray, ...]]]:
+        """``(positions in texts, (input_ids, attention_mask, token_type_ids))`` per length-sorted batch."""
         encodings = self.tokenizer.encode_batch(texts)
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         for first in range(0, len(order), self.batch_size):

@@ -1,0 +1,63 @@
+"""The ONNX export on the tiny trained bundle: SmoothQuant keeps the fp32 function and shrinks the int8 error."""
+import shutil
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+
+from pipeline.export import export_onnx, smooth_activations
+from pipeline.labels import load_labelled
+from pipeline.model import ONNX_FILE, ONNX_INT8_FILE
+from pipeline.predict import load_predictor
+from tests.conftest import REPO
+from tests.test_predict import SENTENCES
+
+pytestmark = pytest.mark.slow
+
+AUTHORED = [r.sentence for r in load_labelled(sorted((REPO / "data" / "authored").glob("*.jsonl")), ["welcoming", "conditional", "critical_of_us", "neutral"])]
+CALIBRATION, HELD_OUT = AUTHORED[::20][:100], AUTHORED[7::20][:100]  # smoothing needs ~64+ sentences to see the outliers
+
+
+def _feeds(bundle, texts):
+    predictor = load_predictor(bundle, "onnx", threads=2)
+    return [dict(zip(("input_ids", "attention_mask", "token_type_ids"), batch)) for _, batch in predictor.batches(texts)]
+
+
+def _logits(graph, feeds):
+    session = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    wanted = {i.name for i in session.get_inputs()}
+    return np.concatenate([session.run(["logits"], {k: v for k, v in f.items() if k in wanted})[0] for f in feeds])
+
+
+def test_smoothing_leaves_the_fp32_function_unchanged(trained):
+    original = onnx.load(str(trained["bundle"] / ONNX_FILE))
+    smoothed = onnx.load(str(trained["bundle"] / ONNX_FILE))
+    smooth_activations(smoothed, _feeds(trained["bundle"], CALIBRATION), alpha=0.8)
+    feeds = _feeds(trained["bundle"], SENTENCES)
+    assert sum(node.op_type == "Mul" and node.name.endswith("/smooth") for node in smoothed.graph.node) > 0
+    np.testing.assert_allclose(_logits(smoothed, feeds), _logits(original, feeds), atol=1e-4)
+
+
+def _int8_error(bundle, smoothing, keep_fp32):
+    export_onnx(bundle, CALIBRATION, smoothing, keep_fp32)
+    feeds = _feeds(bundle, HELD_OUT)
+    reference = _logits(onnx.load(str(bundle / ONNX_FILE)), feeds)
+    return np.abs(_logits(onnx.load(str(bundle / ONNX_INT8_FILE)), feeds) - reference).mean()
+
+
+def test_smoothing_shrinks_the_int8_error(trained, tmp_path):
+    bundle = tmp_path / "bundle"
+    shutil.copytree(trained["bundle"], bundle)
+    assert _int8_error(bundle, 0.8, []) < _int8_error(bundle, 0.0, [])
+
+
+def test_kept_matmuls_stay_fp32_in_the_int8_model(trained, tmp_path):
+    bundle = tmp_path / "bundle"
+    shutil.copytree(trained["bundle"], bundle)
+    export_onnx(bundle, CALIBRATION, 0.8, ["layer.0/output/dense/"])
+    nodes = onnx.load(str(bundle / ONNX_INT8_FILE)).graph.node
+    kept = {n.op_type for n in nodes if "layer.0/output/dense/" in n.name}
+    quantized = {n.op_type for n in nodes if "layer.1/output/dense/" in n.name}
+    assert "MatMul" in kept and "MatMulInteger" not in kept
+    assert "MatMulInteger" in quantized and "MatMul" not in quantized
