@@ -32,6 +32,8 @@ def main() -> int:
     parser.add_argument("--model", default=str(REPO / "models" / "latest"), help="a trained bundle folder")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="corpus sizes in articles")
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    parser.add_argument("--workers", type=int, nargs="+", default=[0, 1],
+                        help="score.workers settings to run each backend with (0 = one process per core)")
     parser.add_argument("--baseline-sample", type=int, default=1000, help="sentences the naive baseline is timed on")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
@@ -51,9 +53,11 @@ def main() -> int:
             baseline = _run_child(["baseline", str(corpus), str(model), str(args.baseline_sample)])
             results.append((size, "naive pipeline (1 sentence/call)", baseline))
             for backend in args.backends:
-                output = Path(scratch) / f"scores-{size}-{backend}.jsonl"
-                measured = _run_child(["score", str(corpus), str(model), backend, str(output)])
-                results.append((size, f"stance score --backend {backend}", measured))
+                for workers in args.workers:
+                    output = Path(scratch) / f"scores-{size}-{backend}-{workers}.jsonl"
+                    measured = _run_child(["score", str(corpus), str(model), backend, str(output), str(workers)])
+                    processes = f"{measured['workers']} processes" if measured["workers"] > 1 else "1 process"
+                    results.append((size, f"stance score --backend {backend}, workers={workers}: {processes}", measured))
         print()
         print_table(results, model, peak)
         print()
@@ -137,37 +141,48 @@ def _run_child(arguments: list[str]) -> dict:
 
 
 def _child(arguments: list[str]) -> int:
-    """Runs in a fresh process: one measurement, printed as a JSON line with this process's own peak RSS."""
+    """Runs in a fresh process: one measurement, printed as a JSON line with its peak RSS.
+
+    With worker processes the peak is this process's plus the largest worker's times their number (the kernel
+    keeps only the largest child's peak), an upper bound on the real combined peak.
+    """
     kind, corpus, model, *rest = arguments
     start = time.perf_counter()
     result = _naive_baseline(Path(corpus), Path(model), int(rest[0])) if kind == "baseline" else _stance_score(
-        Path(corpus), Path(model), rest[0], Path(rest[1])
+        Path(corpus), Path(model), rest[0], Path(rest[1]), int(rest[2])
     )
     wall = result.pop("seconds", time.perf_counter() - start)
+    workers = result.setdefault("workers", 1)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if workers > 1 else 0
     result |= {
         "articles_per_s": result["articles"] / wall,
         "sentences_per_s": result["sentences"] / wall,
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mib": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + workers * children) / 1024,
     }
     print(json.dumps(result))
     return 0
 
 
-def _stance_score(corpus: Path, model: Path, backend: str, output: Path) -> dict:
-    """The real command, in this process, so its peak RSS is this process's."""
+def _stance_score(corpus: Path, model: Path, backend: str, output: Path, workers: int) -> dict:
+    """The real command, in this process, so its peak RSS is this process's (plus its workers')."""
     import contextlib
     import io
 
-    from pipeline.cli import main
+    from pipeline.cli import DEFAULT_CONFIG, main
+    from pipeline.config import load_config
+    from pipeline.score import worker_plan
 
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured):
-        code = main(["score", str(corpus), "--model", str(model), "--backend", backend, "--output", str(output)])
+        code = main(["score", str(corpus), "--model", str(model), "--backend", backend, "--output", str(output),
+                     "--set", f"score.workers={workers}"])
     if code != 0:
         raise SystemExit(f"stance score --backend {backend} exited {code}")
     sentences = sum(1 for _ in output.open(encoding="utf-8"))
     articles = len(list(corpus.glob("*.txt")))
-    return {"articles": articles, "sentences": sentences, "mean_tokens": _mean_tokens(model, output)}
+    parallel = articles >= load_config(REPO / DEFAULT_CONFIG).score.workers_from  # shorter inputs stay in one process
+    return {"articles": articles, "sentences": sentences, "mean_tokens": _mean_tokens(model, output),
+            "workers": worker_plan(workers, 0)[0] if parallel else 1}
 
 
 def _naive_baseline(corpus: Path, model: Path, sample: int) -> dict:

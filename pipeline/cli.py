@@ -139,7 +139,7 @@ def _predictor(args, config):
 
 
 def cmd_score(args, config) -> None:
-    from pipeline.score import check_output_path, score_inputs
+    from pipeline.score import check_output_path, score_inputs, worker_plan
 
     if args.engine == "spark":
         from pipeline.spark import score_with_spark
@@ -151,10 +151,12 @@ def cmd_score(args, config) -> None:
             raise StanceError(f"{item}: input path does not exist")
     check_output_path(args.output)
     predictor = _predictor(args, config)
+    workers, worker_threads = worker_plan(config.score.workers, config.score.threads)
     summary = score_inputs(
         args.inputs, args.output, predictor, config.extraction, config.score.chunk_articles,
         resume=args.resume, on_skip=_fail_on_skip if args.strict else lambda s: _warn(f"skipped {s.path}: {s.reason}"),
-        progress=sys.stderr.isatty(),
+        progress=sys.stderr.isatty(), workers=workers, worker_threads=worker_threads,
+        workers_from=config.score.workers_from,
     )
     _print_summary(summary, predictor.labels)
     _say(f"wrote {summary.sentences} sentences from {summary.articles} articles to {args.output}")

@@ -6,7 +6,8 @@ imports torch or mlflow, so scoring with them starts fast.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +24,10 @@ class Predictor(Protocol):
     labels: list[str]
 
     def predict(self, texts: list[str]) -> list[Prediction]: ...
+
+
+class Reloadable(Predictor, Protocol):
+    reload: Callable[[int], Predictor]  # picklable: the same model and backend, with a given thread count
 
 
 def available_threads(threads: int) -> int:
@@ -132,10 +137,13 @@ def load_predictor(folder: str | Path, backend: str = "auto", batch_size: int = 
     if backend == "auto":
         backend = meta.default_backend
     if backend == "torch":
-        return TorchPredictor(folder, meta, batch_size, threads)
-    if backend in ONNX_FILES:
-        return OnnxPredictor(folder, meta, backend, batch_size, threads)
-    raise StanceError(f"unknown backend {backend!r} (torch, onnx, onnx-int8 or auto)")
+        predictor = TorchPredictor(folder, meta, batch_size, threads)
+    elif backend in ONNX_FILES:
+        predictor = OnnxPredictor(folder, meta, backend, batch_size, threads)
+    else:
+        raise StanceError(f"unknown backend {backend!r} (torch, onnx, onnx-int8 or auto)")
+    predictor.reload = partial(load_predictor, folder, backend, batch_size)  # reload(threads) in worker processes
+    return predictor
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

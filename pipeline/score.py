@@ -8,13 +8,15 @@ finished chunks in the hidden folder; ``--resume`` reuses those chunks and skips
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
+import signal
 import tempfile
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,7 +24,7 @@ import pyarrow.parquet as pq
 
 from pipeline.config import ExtractionConfig
 from pipeline.ingest import Skipped, read_articles
-from pipeline.predict import Predictor
+from pipeline.predict import Predictor, available_threads
 from pipeline.quotes import extract_quotes
 from pipeline.sentences import quote_sentences
 from pipeline.types import Article, Prediction, Sentence, StanceError
@@ -115,8 +117,16 @@ def score_inputs(
     resume: bool = False,
     on_skip: Callable[[Skipped], None] | None = None,
     progress: bool = True,
+    workers: int = 1,
+    worker_threads: int = 1,
+    workers_from: int = 0,
 ) -> ScoreSummary:
-    """Score every article under ``inputs`` into ``output`` (format by extension), chunk by chunk."""
+    """Score every article under ``inputs`` into ``output`` (format by extension), chunk by chunk.
+
+    With ``workers`` > 1 and at least ``workers_from`` articles to score, chunks are extracted and scored in that
+    many processes (``worker_threads`` each, the predictor reloaded there) while this one reads and writes, in
+    input order.
+    """
     from tqdm import tqdm
 
     check_output_path(output)
@@ -127,25 +137,72 @@ def score_inputs(
         if on_skip:
             on_skip(item)
 
-    chunks = _ChunkStore(output, resume)
-    done = chunks.finished_articles()
+    store = _ChunkStore(output, resume)
+    done = store.finished_articles()
     schema = pa.schema(SENTENCE_COLUMNS + prediction_schema(predictor.labels))
-    articles = _not_yet_scored(read_articles(inputs, skip), done, summary)
+    chunks = _batched(_not_yet_scored(read_articles(inputs, skip), done, summary), chunk_articles)
     with tqdm(desc="articles", unit="art", disable=not progress or None) as bar:
-        for chunk in _batched(articles, chunk_articles):
-            rows = []
-            for article in chunk:
-                rows.extend(sentence_rows(article, extract_sentences(article, extraction)))
-            predictions = predictor.predict([r["sentence"] for r in rows])
-            for row, prediction in zip(rows, predictions):
-                row.update(prediction_fields(prediction, predictor.labels))
-                summary.counts[(row["article_id"], row["speaker"], row["label"])] += 1
-            chunks.save(pa.Table.from_pylist(rows, schema=schema), [a.id for a in chunk])
-            summary.articles += len(chunk)
-            summary.sentences += len(rows)
-            bar.update(len(chunk))
-    chunks.merge_into(output, schema)
+        scored = _scored_chunks(chunks, predictor, extraction, schema, workers, worker_threads, -(-workers_from // chunk_articles))
+        for article_ids, table in scored:
+            columns = (table.column(name).to_pylist() for name in ("article_id", "speaker", "label"))
+            summary.counts.update(zip(*columns))
+            store.save(table, article_ids)
+            summary.articles += len(article_ids)
+            summary.sentences += table.num_rows
+            bar.update(len(article_ids))
+    store.merge_into(output, schema)
     return summary
+
+
+def score_chunk(chunk: list[Article], predictor: Predictor, extraction: ExtractionConfig, schema: pa.Schema) -> pa.Table:
+    """One chunk's sentence rows with their predictions: the unit of work, in this process or a worker."""
+    rows = [row for article in chunk for row in sentence_rows(article, extract_sentences(article, extraction))]
+    for row, prediction in zip(rows, predictor.predict([r["sentence"] for r in rows])):
+        row.update(prediction_fields(prediction, predictor.labels))
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def worker_plan(workers: int, threads: int) -> tuple[int, int]:
+    """``(processes, threads each)`` from the ``score.workers`` and ``score.threads`` settings (0 = every core)."""
+    cores = available_threads(threads)
+    processes = workers or cores
+    return processes, max(1, cores // processes)
+
+
+def _scored_chunks(
+    chunks: Iterator[list[Article]], predictor, extraction: ExtractionConfig, schema: pa.Schema, workers: int, threads: int,
+    min_chunks: int,
+) -> Iterator[tuple[list[str], pa.Table]]:
+    """``(article ids, scored table)`` per chunk, in input order; at most ``workers`` + 1 chunks in flight."""
+    head = list(islice(chunks, max(min_chunks, 2)))
+    chunks = chain(head, chunks)
+    if workers <= 1 or len(head) < max(min_chunks, 2):  # a short input: starting processes costs more than it saves
+        for chunk in chunks:
+            yield [a.id for a in chunk], score_chunk(chunk, predictor, extraction, schema)
+        return
+    context = multiprocessing.get_context("spawn")  # forking a process that holds ONNX Runtime threads is unsafe
+    with context.Pool(workers, initializer=_start_worker, initargs=(predictor.reload, threads, extraction, schema)) as pool:
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append(([a.id for a in chunk], pool.apply_async(_score_in_worker, (chunk,))))
+            if len(pending) > workers:
+                article_ids, result = pending.popleft()
+                yield article_ids, result.get()
+        while pending:
+            article_ids, result = pending.popleft()
+            yield article_ids, result.get()
+
+
+_worker: dict = {}  # each worker process's predictor and settings, set once by _start_worker
+
+
+def _start_worker(reload: Callable[[int], Predictor], threads: int, extraction: ExtractionConfig, schema: pa.Schema) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops the pool
+    _worker.update(predictor=reload(threads), extraction=extraction, schema=schema)
+
+
+def _score_in_worker(chunk: list[Article]) -> pa.Table:
+    return score_chunk(chunk, _worker["predictor"], _worker["extraction"], _worker["schema"])
 
 
 def write_table_atomically(tables: Iterable[pa.Table], output: Path, schema: pa.Schema) -> None:

@@ -88,3 +88,14 @@ def test_unreadable_config_file_is_named(tmp_path, text, message):
 def test_missing_config_file():
     with pytest.raises(StanceError, match="nope.yaml: config file not found"):
         load_config("nope.yaml")
+
+
+def test_worker_plan_splits_the_cores_between_processes(monkeypatch):
+    from pipeline import predict
+    from pipeline.score import worker_plan
+
+    monkeypatch.setattr(predict.os, "sched_getaffinity", lambda pid: set(range(8)))
+    assert worker_plan(0, 0) == (8, 1)  # one process per core
+    assert worker_plan(2, 0) == (2, 4)
+    assert worker_plan(1, 6) == (1, 6)
+    assert worker_plan(4, 2) == (4, 1)  # never fewer than one thread each

@@ -62,3 +62,16 @@ def test_classify_keeps_input_order_and_extra_fields(trained, tmp_path):
     lines = output.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("sentence,ref,label,confidence,p_welcoming")
     assert [line.split(",")[0] for line in lines[1:]] == sentences
+
+
+def test_worker_processes_write_the_same_rows_as_one_process(trained, tmp_path):
+    """Chunks scored in two processes come back in input order, with the predictor reloaded there."""
+    predictor = load_predictor(trained["bundle"], "onnx", threads=2)
+    outputs = {}
+    for workers in (1, 2):
+        outputs[workers] = tmp_path / f"scores-{workers}.jsonl"
+        summary = score_inputs([str(SEEDS)], outputs[workers], predictor, trained["config"].extraction, chunk_articles=1,
+                               progress=False, workers=workers, worker_threads=1, workers_from=2)
+        assert summary.articles == 5
+    assert outputs[1].read_text(encoding="utf-8") == outputs[2].read_text(encoding="utf-8")
+    assert not list(tmp_path.glob(".*chunks"))
