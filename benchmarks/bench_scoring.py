@@ -180,7 +180,7 @@ def _stance_score(corpus: Path, model: Path, backend: str, output: Path, workers
         raise SystemExit(f"stance score --backend {backend} exited {code}")
     sentences = sum(1 for _ in output.open(encoding="utf-8"))
     articles = len(list(corpus.glob("*.txt")))
-    parallel = articles >= load_config(REPO / DEFAULT_CONFIG).score.workers_from  # shorter inputs stay in one process
+    parallel = articles > load_config(REPO / DEFAULT_CONFIG).score.chunk_articles  # one chunk stays in one process
     return {"articles": articles, "sentences": sentences, "mean_tokens": _mean_tokens(model, output),
             "workers": worker_plan(workers, 0)[0] if parallel else 1}
 

@@ -156,7 +156,6 @@ def cmd_score(args, config) -> None:
         args.inputs, args.output, predictor, config.extraction, config.score.chunk_articles,
         resume=args.resume, on_skip=_fail_on_skip if args.strict else lambda s: _warn(f"skipped {s.path}: {s.reason}"),
         progress=sys.stderr.isatty(), workers=workers, worker_threads=worker_threads,
-        workers_from=config.score.workers_from,
     )
     _print_summary(summary, predictor.labels)
     _say(f"wrote {summary.sentences} sentences from {summary.articles} articles to {args.output}")

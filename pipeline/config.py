@@ -64,7 +64,6 @@ class ScoreConfig:
     threads: int = 0  # 0 = all available cores
     chunk_articles: int = 256  # articles read, scored and written per chunk
     workers: int = 0  # processes that extract and score chunks; 0 = one per core, 1 = all in the calling process
-    workers_from: int = 2048  # inputs with fewer articles are scored in one process (starting workers takes ~2 s)
     min_agreement: float = 0.99  # an ONNX backend must match torch labels this often to be the default
     int8_smoothing: float = 0.8  # SmoothQuant alpha for the int8 export (0 = off): moves activation outliers into weights
     int8_calibration: int = 512  # training sentences whose activation ranges set that smoothing
@@ -124,7 +123,6 @@ _RANGES = {
     "score.threads": (0, 1024),
     "score.chunk_articles": (1, 1_000_000),
     "score.workers": (0, 1024),
-    "score.workers_from": (0, None),
     "score.min_agreement": (0.0, 1.0),
     "score.int8_smoothing": (0.0, 1.0),
     "score.int8_calibration": (16, 1_000_000),

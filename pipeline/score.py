@@ -119,13 +119,11 @@ def score_inputs(
     progress: bool = True,
     workers: int = 1,
     worker_threads: int = 1,
-    workers_from: int = 0,
 ) -> ScoreSummary:
     """Score every article under ``inputs`` into ``output`` (format by extension), chunk by chunk.
 
-    With ``workers`` > 1 and at least ``workers_from`` articles to score, chunks are extracted and scored in that
-    many processes (``worker_threads`` each, the predictor reloaded there) while this one reads and writes, in
-    input order.
+    With ``workers`` > 1 and more than one chunk to score, chunks are extracted and scored in that many processes
+    (``worker_threads`` each, the predictor reloaded there) while this one reads and writes, in input order.
     """
     from tqdm import tqdm
 
@@ -142,7 +140,7 @@ def score_inputs(
     schema = pa.schema(SENTENCE_COLUMNS + prediction_schema(predictor.labels))
     chunks = _batched(_not_yet_scored(read_articles(inputs, skip), done, summary), chunk_articles)
     with tqdm(desc="articles", unit="art", disable=not progress or None) as bar:
-        scored = _scored_chunks(chunks, predictor, extraction, schema, workers, worker_threads, -(-workers_from // chunk_articles))
+        scored = _scored_chunks(chunks, predictor, extraction, schema, workers, worker_threads)
         for article_ids, table in scored:
             columns = (table.column(name).to_pylist() for name in ("article_id", "speaker", "label"))
             summary.counts.update(zip(*columns))
@@ -171,12 +169,11 @@ def worker_plan(workers: int, threads: int) -> tuple[int, int]:
 
 def _scored_chunks(
     chunks: Iterator[list[Article]], predictor, extraction: ExtractionConfig, schema: pa.Schema, workers: int, threads: int,
-    min_chunks: int,
 ) -> Iterator[tuple[list[str], pa.Table]]:
     """``(article ids, scored table)`` per chunk, in input order; at most ``workers`` + 1 chunks in flight."""
-    head = list(islice(chunks, max(min_chunks, 2)))
+    head = list(islice(chunks, 2))
     chunks = chain(head, chunks)
-    if workers <= 1 or len(head) < max(min_chunks, 2):  # a short input: starting processes costs more than it saves
+    if workers <= 1 or len(head) < 2:  # one chunk: nothing to run side by side, and starting processes takes ~1 s
         for chunk in chunks:
             yield [a.id for a in chunk], score_chunk(chunk, predictor, extraction, schema)
         return

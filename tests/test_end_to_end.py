@@ -71,7 +71,7 @@ def test_worker_processes_write_the_same_rows_as_one_process(trained, tmp_path):
     for workers in (1, 2):
         outputs[workers] = tmp_path / f"scores-{workers}.jsonl"
         summary = score_inputs([str(SEEDS)], outputs[workers], predictor, trained["config"].extraction, chunk_articles=1,
-                               progress=False, workers=workers, worker_threads=1, workers_from=2)
+                               progress=False, workers=workers, worker_threads=1)
         assert summary.articles == 5
     assert outputs[1].read_text(encoding="utf-8") == outputs[2].read_text(encoding="utf-8")
     assert not list(tmp_path.glob(".*chunks"))
