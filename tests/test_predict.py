@@ -28,7 +28,10 @@ def _probabilities(predictions, labels):
     return np.array([[p.probs[label] for label in labels] for p in predictions])
 
 
-@pytest.mark.parametrize("backend, tolerance", [("onnx", 1e-4), ("onnx-int8", 0.05)])
+# The tiny test model is barely trained: its logits are flat and int8 rounding moves its probabilities by up to
+# ~0.1 (measured 0.05-0.10 across data and smoothing settings); swapping two labels moves them by 0.2+. The
+# trained model's agreement is measured at export (int8_agreement) and smoothing's effect in test_export.py.
+@pytest.mark.parametrize("backend, tolerance", [("onnx", 1e-4), ("onnx-int8", 0.15)])
 def test_onnx_backends_agree_with_torch(trained, backend, tolerance):
     labels = trained["config"].labels
     reference = load_predictor(trained["bundle"], "torch", threads=2).predict(SENTENCES)
