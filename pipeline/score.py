@@ -195,10 +195,15 @@ _worker: dict = {}  # each worker process's predictor and settings, set once by 
 
 def _start_worker(reload: Callable[[int], Predictor], threads: int, extraction: ExtractionConfig, schema: pa.Schema) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops the pool
-    _worker.update(predictor=reload(threads), extraction=extraction, schema=schema)
+    try:
+        _worker.update(predictor=reload(threads), extraction=extraction, schema=schema)
+    except StanceError as err:  # raised from an initializer, it would make the pool restart workers forever
+        _worker["error"] = err
 
 
 def _score_in_worker(chunk: list[Article]) -> pa.Table:
+    if "error" in _worker:
+        raise _worker["error"]
     return score_chunk(chunk, _worker["predictor"], _worker["extraction"], _worker["schema"])
 
 

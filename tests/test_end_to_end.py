@@ -7,6 +7,7 @@ import pytest
 from pipeline.model import read_meta
 from pipeline.predict import load_predictor
 from pipeline.score import classify_file, score_inputs
+from pipeline.types import StanceError
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.slow
@@ -75,3 +76,18 @@ def test_worker_processes_write_the_same_rows_as_one_process(trained, tmp_path):
         assert summary.articles == 5
     assert outputs[1].read_text(encoding="utf-8") == outputs[2].read_text(encoding="utf-8")
     assert not list(tmp_path.glob(".*chunks"))
+
+
+def _cannot_load(threads: int):
+    raise StanceError("models/gone/model.int8.onnx: cannot load ONNX model (NoSuchFile)")
+
+
+def test_a_worker_that_cannot_load_the_model_fails_the_run(trained, tmp_path):
+    """A model that vanished between the parent's load and the workers' is an error, not a pool restarting forever."""
+    predictor = load_predictor(trained["bundle"], "onnx", threads=2)
+    predictor.reload = _cannot_load
+    output = tmp_path / "scores.jsonl"
+    with pytest.raises(StanceError, match="cannot load ONNX model"):
+        score_inputs([str(SEEDS)], output, predictor, trained["config"].extraction, chunk_articles=1,
+                     progress=False, workers=2, worker_threads=1)
+    assert not output.exists()
