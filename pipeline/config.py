@@ -60,14 +60,14 @@ class ExtractionConfig:
 @dataclass
 class ScoreConfig:
     backend: str = "auto"  # auto | torch | onnx | onnx-int8
-    batch_size: int = 64
+    batch_size: int = 16
     threads: int = 0  # 0 = all available cores
     chunk_articles: int = 256  # articles read, scored and written per chunk
     workers: int = 0  # processes that extract and score chunks; 0 = one per core, 1 = all in the calling process
     min_agreement: float = 0.99  # an ONNX backend must match torch labels this often to be the default
     int8_smoothing: float = 0.8  # SmoothQuant alpha for the int8 export (0 = off): moves activation outliers into weights
     int8_calibration: int = 512  # training sentences whose activation ranges set that smoothing
-    int8_keep_fp32: list[str] = field(default_factory=lambda: ["layer.0/output/dense/", "layer.1/output/dense/"])
+    int8_keep_fp32: list[str] = field(default_factory=list)
 
 
 @dataclass

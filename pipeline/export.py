@@ -120,12 +120,16 @@ def _channel_max(graph, tensors: list[str], feeds: list[dict[str, np.ndarray]]) 
     return peaks
 
 
-def choose_backend(folder: Path, texts: list[str], min_agreement: float, threads: int = 0) -> dict[str, float]:
-    """Label agreement of each ONNX backend with torch on ``texts``; records the default in the bundle."""
-    reference = [p.label for p in load_predictor(folder, "torch", threads=threads).predict(texts)]
+def choose_backend(folder: Path, texts: list[str], min_agreement: float, batch_size: int, threads: int = 0) -> dict[str, float]:
+    """Label agreement of each ONNX backend with torch on ``texts``; records the default in the bundle.
+
+    Measured in batches of the scoring ``batch_size``: int8 quantizes activations with one scale per batch, so
+    its labels depend on the batch size.
+    """
+    reference = [p.label for p in load_predictor(folder, "torch", batch_size, threads).predict(texts)]
     agreement = {"torch": 1.0}
     for backend in ("onnx", "onnx-int8"):
-        labels = [p.label for p in load_predictor(folder, backend, threads=threads).predict(texts)]
+        labels = [p.label for p in load_predictor(folder, backend, batch_size, threads).predict(texts)]
         agreement[backend] = sum(a == b for a, b in zip(labels, reference)) / max(len(texts), 1)
     meta = read_meta(folder)
     meta.agreement = agreement

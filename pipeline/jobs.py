@@ -108,11 +108,13 @@ def train_job(config: Config, corpus: Path | None, say: Say) -> dict:
             save_bundle(staging, result.model, result.tokenizer, meta)
             calibration = splits["train"].shuffle(seed=config.seed).select(range(min(config.score.int8_calibration, len(splits["train"]))))
             export_onnx(staging, calibration["text"], config.score.int8_smoothing, config.score.int8_keep_fp32)
-            agreement = choose_backend(staging, splits["test"]["text"] or splits["train"]["text"], config.score.min_agreement, config.train.threads)
+            agreement = choose_backend(
+                staging, splits["test"]["text"] or splits["train"]["text"], config.score.min_agreement, config.score.batch_size, config.train.threads
+            )
             mlflow.log_metrics({"int8_agreement": agreement["onnx-int8"], "onnx_agreement": agreement["onnx"]})
             backend = read_meta(staging).default_backend
             mlflow.set_tag("default_backend", backend)
-            metrics = log_reports(evaluate_all(load_predictor(staging, backend), splits["test"], extra, say))
+            metrics = log_reports(evaluate_all(load_predictor(staging, backend, config.score.batch_size), splits["test"], extra, say))
             info = tracking.log_model(staging, config.labels, config.tracking.registered_model, splits["train"]["text"][:3])
             final = models / name
             if final.exists():
@@ -148,14 +150,14 @@ def evaluate_job(config: Config, model_ref: str | None, corpus: Path | None, pro
     champion = tracking.champion_version(registry)
     with tracking.tracked_run(tracking.run_name(name), tags, experiment):
         tracking.log_datasets({"test": splits["test"]}, source=",".join(map(str, data.files)))
-        metrics = log_reports(evaluate_all(load_predictor(folder, backend), splits["test"], extra, say))
+        metrics = log_reports(evaluate_all(load_predictor(folder, backend, config.score.batch_size), splits["test"], extra, say))
         decision = {"candidate_version": candidate.version if candidate else None, "champion_version": None}
         if champion is not None and (candidate is None or champion.version != candidate.version):
             champion_folder = tracking.download_bundle(f"models:/{registry}@{tracking.CHAMPION}", config)
             champion_test = evaluate_predictions(
                 splits["test"]["text"],
                 [config.labels[i] for i in splits["test"]["label"]],
-                load_predictor(champion_folder, backend).predict(splits["test"]["text"]),
+                load_predictor(champion_folder, backend, config.score.batch_size).predict(splits["test"]["text"]),
                 config.labels,
                 "champion_test",
             )

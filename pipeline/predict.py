@@ -84,7 +84,7 @@ class _BatchedPredictor:
 
 
 class TorchPredictor(_BatchedPredictor):
-    def __init__(self, folder: Path, meta: BundleMeta, batch_size: int = 64, threads: int = 0):
+    def __init__(self, folder: Path, meta: BundleMeta, batch_size: int = 16, threads: int = 0):
         super().__init__(folder, meta, batch_size)
         import torch
 
@@ -108,7 +108,7 @@ class TorchPredictor(_BatchedPredictor):
 
 
 class OnnxPredictor(_BatchedPredictor):
-    def __init__(self, folder: Path, meta: BundleMeta, backend: str, batch_size: int = 64, threads: int = 0):
+    def __init__(self, folder: Path, meta: BundleMeta, backend: str, batch_size: int = 16, threads: int = 0):
         super().__init__(folder, meta, batch_size)
         import onnxruntime as ort
 
@@ -130,7 +130,7 @@ class OnnxPredictor(_BatchedPredictor):
         return self.session.run(["logits"], {k: v for k, v in feeds.items() if k in self.input_names})[0]
 
 
-def load_predictor(folder: str | Path, backend: str = "auto", batch_size: int = 64, threads: int = 0) -> Predictor:
+def load_predictor(folder: str | Path, backend: str = "auto", batch_size: int = 16, threads: int = 0) -> Predictor:
     """The predictor for a trained bundle; ``auto`` takes the backend chosen when the model was exported."""
     folder = Path(folder)
     meta = read_meta(folder)
