@@ -84,7 +84,7 @@ class _BatchedPredictor:
 
 
 class TorchPredictor(_BatchedPredictor):
-    def __init__(self, folder: Path, meta: BundleMeta, batch_size: int = 16, threads: int = 0):
+    def __init__(self, folder: Path, meta: BundleMeta, batch_size: int, threads: int):
         super().__init__(folder, meta, batch_size)
         import torch
 
@@ -108,7 +108,7 @@ class TorchPredictor(_BatchedPredictor):
 
 
 class OnnxPredictor(_BatchedPredictor):
-    def __init__(self, folder: Path, meta: BundleMeta, backend: str, batch_size: int = 16, threads: int = 0):
+    def __init__(self, folder: Path, meta: BundleMeta, backend: str, batch_size: int, threads: int):
         super().__init__(folder, meta, batch_size)
         import onnxruntime as ort
 

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from pipeline.config import ExtractionConfig
 from pipeline.ingest import Skipped, read_articles
-from pipeline.predict import Predictor, available_threads
+from pipeline.predict import Predictor, Reloadable, available_threads
 from pipeline.quotes import extract_quotes
 from pipeline.sentences import quote_sentences
 from pipeline.types import Article, Prediction, Sentence, StanceError
@@ -168,7 +168,7 @@ def worker_plan(workers: int, threads: int) -> tuple[int, int]:
 
 
 def _scored_chunks(
-    chunks: Iterator[list[Article]], predictor, extraction: ExtractionConfig, schema: pa.Schema, workers: int, threads: int,
+    chunks: Iterator[list[Article]], predictor: Reloadable, extraction: ExtractionConfig, schema: pa.Schema, workers: int, threads: int,
 ) -> Iterator[tuple[list[str], pa.Table]]:
     """``(article ids, scored table)`` per chunk, in input order; at most ``workers`` + 1 chunks in flight."""
     head = list(islice(chunks, 2))
