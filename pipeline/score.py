@@ -7,6 +7,7 @@ finished chunks in the hidden folder; ``--resume`` reuses those chunks and skips
 """
 from __future__ import annotations
 
+import io
 import json
 import multiprocessing
 import os
@@ -209,30 +210,39 @@ def _score_in_worker(chunk: list[Article]) -> pa.Table:
 
 def write_table_atomically(tables: Iterable[pa.Table], output: Path, schema: pa.Schema) -> None:
     """Write ``tables`` one after another to a temp file beside ``output``, then rename it into place."""
-    fmt = output_format(output)
+    _write_atomically(output, lambda temp: _write_tables(tables, temp, schema, output_format(output)))
+
+
+def _write_atomically(output: Path, write: Callable[[str], None]) -> None:
     handle, temp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
     os.close(handle)
     try:
-        if fmt == ".parquet":
-            with pq.ParquetWriter(temp, schema) as writer:
-                for table in tables:
-                    writer.write_table(table)
-        else:
-            with open(temp, "w", encoding="utf-8", newline="") as stream:
-                _write_text(stream, tables, schema, fmt)
+        write(temp)
         os.replace(temp, output)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
 
 
-def _write_text(stream, tables: Iterable[pa.Table], schema: pa.Schema, fmt: str) -> None:
+def _write_tables(tables: Iterable[pa.Table], path: str | Path, schema: pa.Schema, fmt: str, header: bool = True) -> None:
+    """``tables`` into ``path`` as ``fmt`` (an output extension); ``header=False`` leaves out the CSV header."""
+    if fmt == ".parquet":
+        with pq.ParquetWriter(path, schema) as writer:
+            for table in tables:
+                writer.write_table(table)
+    else:
+        with open(path, "w", encoding="utf-8", newline="") as stream:
+            _write_text(stream, tables, schema, fmt, header)
+
+
+def _write_text(stream, tables: Iterable[pa.Table], schema: pa.Schema, fmt: str, header: bool = True) -> None:
     import csv
 
     writer = None
     if fmt == ".csv":
         writer = csv.DictWriter(stream, fieldnames=schema.names)
-        writer.writeheader()
+        if header:
+            writer.writeheader()
     for table in tables:
         for row in table.to_pylist():
             if writer:
@@ -244,11 +254,15 @@ def _write_text(stream, tables: Iterable[pa.Table], schema: pa.Schema, fmt: str)
 class _ChunkStore:
     """Finished chunks of one output, kept in a hidden folder beside it until the output is complete.
 
+    Each chunk is saved already in the output's format, so completing the output is a concatenation (a byte copy
+    for ``.jsonl`` and ``.csv``), not a second pass that re-encodes every row after the scoring is over.
+
     A chunk counts as finished only once its manifest line is complete: a chunk file written just before an
     interruption, without its line, is deleted on resume and its articles are scored again.
     """
 
     def __init__(self, output: Path, resume: bool):
+        self.format = output_format(output)
         self.folder = output.parent / f".{output.name}.chunks"
         if self.folder.exists() and not resume:
             shutil.rmtree(self.folder)
@@ -256,7 +270,7 @@ class _ChunkStore:
         self.manifest = self.folder / "manifest.jsonl"
         self.entries = self._finished_entries()
         listed = {entry["chunk"] for entry in self.entries}
-        for orphan in self.folder.glob("*.parquet*"):
+        for orphan in self.folder.glob("*chunk-*"):
             if orphan.name not in listed:
                 orphan.unlink()
         temp = self.folder / ".manifest.tmp"
@@ -272,7 +286,7 @@ class _ChunkStore:
                 entry = json.loads(line)
             except json.JSONDecodeError:  # the line being written when the run was interrupted
                 break
-            if (self.folder / entry["chunk"]).exists():
+            if entry["chunk"].endswith(self.format) and (self.folder / entry["chunk"]).exists():
                 entries.append(entry)
         return entries
 
@@ -280,9 +294,9 @@ class _ChunkStore:
         return {article for entry in self.entries for article in entry["articles"]}
 
     def save(self, table: pa.Table, article_ids: list[str]) -> None:
-        name = f"chunk-{len(self.entries):06d}.parquet"
+        name = f"chunk-{len(self.entries):06d}{self.format}"
         temp = self.folder / f".{name}.tmp"
-        pq.write_table(table, temp)
+        _write_tables([table], temp, table.schema, self.format, header=False)
         os.replace(temp, self.folder / name)
         entry = {"chunk": name, "articles": article_ids}
         with open(self.manifest, "a", encoding="utf-8") as stream:
@@ -293,8 +307,22 @@ class _ChunkStore:
 
     def merge_into(self, output: Path, schema: pa.Schema) -> None:
         files = [self.folder / entry["chunk"] for entry in self.entries]
-        write_table_atomically((pq.read_table(f, schema=schema) for f in files), output, schema)
+        if self.format == ".parquet":
+            write_table_atomically((pq.read_table(f, schema=schema) for f in files), output, schema)
+        else:
+            _write_atomically(output, lambda temp: _concatenate(files, temp, schema, self.format))
         shutil.rmtree(self.folder)
+
+
+def _concatenate(files: list[Path], path: str, schema: pa.Schema, fmt: str) -> None:
+    """Text chunks one after another into ``path``, under the CSV header that chunks are saved without."""
+    header = io.StringIO()
+    _write_text(header, [], schema, fmt)
+    with open(path, "wb") as stream:
+        stream.write(header.getvalue().encode("utf-8"))
+        for file in files:
+            with open(file, "rb") as chunk:
+                shutil.copyfileobj(chunk, stream)
 
 
 def _not_yet_scored(articles: Iterable[Article], done: set[str], summary: ScoreSummary) -> Iterator[Article]:

@@ -52,12 +52,43 @@ def test_interrupted_score_leaves_no_output_and_resume_skips_finished_chunks(tmp
     with pytest.raises(KeyboardInterrupt):
         score(tmp_path / "in", output, InterruptAfter(3))  # chunks 1 and 2 (four articles) finish
     assert output.read_text() == "previous run\n"
-    assert len(list((tmp_path / ".out.jsonl.chunks").glob("chunk-*.parquet"))) == 2
+    assert len(list((tmp_path / ".out.jsonl.chunks").glob("chunk-*.jsonl"))) == 2
     summary = score(tmp_path / "in", output, StubPredictor(), resume=True)
     assert (summary.resumed_articles, summary.articles) == (4, 5)
     rows = [json.loads(line) for line in output.read_text().splitlines()]
     assert [r["article_id"] for r in rows] == ids
     assert not (tmp_path / ".out.jsonl.chunks").exists()
+
+
+def test_chunks_join_into_one_output_in_every_format(tmp_path):
+    import csv
+
+    import pyarrow.parquet as pq
+
+    ids = write_articles(tmp_path / "in", 5)  # three chunks of two articles
+    tables = {}
+    for fmt in ("jsonl", "csv", "parquet"):
+        score(tmp_path / "in", tmp_path / f"out.{fmt}", StubPredictor())
+    tables["jsonl"] = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    with open(tmp_path / "out.csv", newline="") as stream:
+        tables["csv"] = list(csv.DictReader(stream))  # one header: a second would be read as a row
+    tables["parquet"] = pq.read_table(tmp_path / "out.parquet").to_pylist()
+    for rows in tables.values():
+        assert [(r["article_id"], r["sentence"], r["label"]) for r in rows] == [(i, f"We welcome talks number {int(i[1:])},", "neutral") for i in ids]
+
+
+def test_resume_rescores_chunks_saved_in_another_format(tmp_path):
+    ids = write_articles(tmp_path / "in", 4)
+    output = tmp_path / "out.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        score(tmp_path / "in", output, InterruptAfter(2))
+    chunks = tmp_path / ".out.jsonl.chunks"
+    (chunks / "chunk-000000.jsonl").rename(chunks / "chunk-000000.parquet")  # as an older version saved chunks
+    manifest = chunks / "manifest.jsonl"
+    manifest.write_text(manifest.read_text().replace(".jsonl", ".parquet"))
+    summary = score(tmp_path / "in", output, StubPredictor(), resume=True)
+    assert (summary.resumed_articles, summary.articles) == (0, 4)
+    assert [json.loads(line)["article_id"] for line in output.read_text().splitlines()] == ids
 
 
 def test_resume_ignores_a_chunk_whose_manifest_line_was_never_completed(tmp_path):
@@ -88,11 +119,11 @@ def test_interrupted_write_keeps_the_previous_output(tmp_path, monkeypatch):
     output = tmp_path / "out.csv"
     output.write_text("previous run\n")
 
-    def interrupted(stream, tables, schema, fmt):
-        stream.write("label,confidence\nhalf")
+    def interrupted(files, path, schema, fmt):  # while the finished chunks are being joined into the output
+        Path(path).write_text("label,confidence\nhalf")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(score_module, "_write_text", interrupted)
+    monkeypatch.setattr(score_module, "_concatenate", interrupted)
     with pytest.raises(KeyboardInterrupt):
         score(tmp_path / "a.txt", output, StubPredictor())
     assert output.read_text() == "previous run\n"
