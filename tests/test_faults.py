@@ -55,8 +55,7 @@ def test_interrupted_score_leaves_no_output_and_resume_skips_finished_chunks(tmp
     assert len(list((tmp_path / ".out.jsonl.chunks").glob("chunk-*.jsonl"))) == 2
     summary = score(tmp_path / "in", output, StubPredictor(), resume=True)
     assert (summary.resumed_articles, summary.articles) == (4, 5)
-    rows = [json.loads(line) for line in output.read_text().splitlines()]
-    assert [r["article_id"] for r in rows] == ids
+    assert article_ids(output) == ids
     assert not (tmp_path / ".out.jsonl.chunks").exists()
 
 
@@ -77,31 +76,36 @@ def test_chunks_join_into_one_output_in_every_format(tmp_path):
         assert [(r["article_id"], r["sentence"], r["label"]) for r in rows] == [(i, f"We welcome talks number {int(i[1:])},", "neutral") for i in ids]
 
 
-def test_resume_rescores_chunks_saved_in_another_format(tmp_path):
-    ids = write_articles(tmp_path / "in", 4)
+def interrupt_scoring(tmp_path: Path, articles: int, chunks_done: int) -> tuple[list[str], Path, Path]:
+    """``articles`` scored two a chunk into out.jsonl, interrupted after ``chunks_done`` chunks: ids, output, chunk folder."""
+    ids = write_articles(tmp_path / "in", articles)
     output = tmp_path / "out.jsonl"
     with pytest.raises(KeyboardInterrupt):
-        score(tmp_path / "in", output, InterruptAfter(2))
-    chunks = tmp_path / ".out.jsonl.chunks"
+        score(tmp_path / "in", output, InterruptAfter(chunks_done + 1))
+    return ids, output, tmp_path / ".out.jsonl.chunks"
+
+
+def article_ids(output: Path) -> list[str]:
+    return [json.loads(line)["article_id"] for line in output.read_text().splitlines()]
+
+
+def test_resume_rescores_chunks_saved_in_another_format(tmp_path):
+    ids, output, chunks = interrupt_scoring(tmp_path, 4, chunks_done=1)
     (chunks / "chunk-000000.jsonl").rename(chunks / "chunk-000000.parquet")  # as an older version saved chunks
     manifest = chunks / "manifest.jsonl"
     manifest.write_text(manifest.read_text().replace(".jsonl", ".parquet"))
     summary = score(tmp_path / "in", output, StubPredictor(), resume=True)
     assert (summary.resumed_articles, summary.articles) == (0, 4)
-    assert [json.loads(line)["article_id"] for line in output.read_text().splitlines()] == ids
+    assert article_ids(output) == ids
 
 
 def test_resume_ignores_a_chunk_whose_manifest_line_was_never_completed(tmp_path):
-    ids = write_articles(tmp_path / "in", 6)
-    output = tmp_path / "out.jsonl"
-    with pytest.raises(KeyboardInterrupt):
-        score(tmp_path / "in", output, InterruptAfter(3))
-    chunks = tmp_path / ".out.jsonl.chunks"
+    ids, output, chunks = interrupt_scoring(tmp_path, 6, chunks_done=2)
     manifest = (chunks / "manifest.jsonl").read_text().splitlines()
     (chunks / "manifest.jsonl").write_text(manifest[0] + "\n" + manifest[1][:15])  # killed mid-line
     summary = score(tmp_path / "in", output, StubPredictor(), resume=True)
     assert (summary.resumed_articles, summary.articles) == (2, 4)
-    assert [json.loads(line)["article_id"] for line in output.read_text().splitlines()] == ids  # each once
+    assert article_ids(output) == ids  # each once
 
 
 def test_without_resume_a_rerun_starts_afresh(tmp_path):
