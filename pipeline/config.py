@@ -67,7 +67,9 @@ class ScoreConfig:
     min_agreement: float = 0.99  # an ONNX backend must match torch labels this often to be the default
     int8_smoothing: float = 0.8  # SmoothQuant alpha for the int8 export (0 = off): moves activation outliers into weights
     int8_calibration: int = 512  # training sentences whose activation ranges set that smoothing
-    int8_keep_fp32: list[str] = field(default_factory=list)
+    # int8 exports tried in order, fastest first, each naming the MatMuls (parts of ONNX node names) it leaves fp32;
+    # the first whose labels agree with torch on min_agreement of the test split is kept
+    int8_keep_fp32: list[list[str]] = field(default_factory=lambda: [[], ["layer.0/output/dense/"]])
 
 
 @dataclass
@@ -212,8 +214,7 @@ def _coerce(value: Any, hint: Any, source: str, key: str) -> Any:
             return value
         if typing.get_origin(option) is list and isinstance(value, list):
             (item,) = typing.get_args(option)
-            if all(isinstance(v, item) for v in value):
-                return list(value)
+            return [_coerce(v, item, source, f"{key}[{i}]") for i, v in enumerate(value)]
     wanted = " or ".join(getattr(o, "__name__", str(o)) for o in options if o is not type(None))
     raise StanceError(f"{source}: '{key}' must be {wanted}, got {value!r}")
 
@@ -236,6 +237,8 @@ def _validate(config: Config, source: str) -> None:
         raise StanceError(f"{source}: 'model.pooling' must be mean or cls, got {config.model.pooling!r}")
     if config.score.backend not in BACKENDS:
         raise StanceError(f"{source}: 'score.backend' must be one of {', '.join(BACKENDS)}, got {config.score.backend!r}")
+    if not config.score.int8_keep_fp32:
+        raise StanceError(f"{source}: 'score.int8_keep_fp32' must list at least one int8 export ([] = every MatMul int8)")
     if config.data.val_fraction + config.data.test_fraction >= 0.9:
         raise StanceError(f"{source}: 'data.val_fraction' + 'data.test_fraction' leave too little to train on")
 

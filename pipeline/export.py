@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.config import ScoreConfig
 from pipeline.model import ONNX_FILE, ONNX_INT8_FILE, read_meta, write_meta
 from pipeline.predict import load_predictor
 
@@ -15,17 +16,26 @@ BACKENDS_BY_SPEED = ("onnx-int8", "onnx", "torch")
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-def export_onnx(folder: Path, calibration_texts: list[str], smoothing: float, keep_fp32: list[str]) -> None:
-    """``model.onnx`` with dynamic batch and sequence axes, and ``model.int8.onnx`` quantized from it.
+def export_backends(
+    folder: Path, calibration_texts: list[str], agreement_texts: list[str], score: ScoreConfig, threads: int = 0
+) -> tuple[dict[str, float], list[str]]:
+    """``model.onnx``, then the int8 exports of ``score.int8_keep_fp32`` from the fastest (fewest fp32 MatMuls)
+    until one agrees with torch on ``score.min_agreement`` of ``agreement_texts``; the last one tried stays.
 
-    Dynamic int8 quantizes each activation with one scale per tensor, so a few outlier channels (the FFN input
-    peaks ~15x its median channel in MiniLM) cost every other channel its precision; smoothing ``calibration_texts``'
-    activation ranges into the weights first cuts the int8 logit error about threefold. MatMuls whose names
-    contain a ``keep_fp32`` part stay fp32: the first layers' FFN outputs, whose inputs smoothing tames least.
+    Returns the agreement per backend (the default backend is recorded in the bundle) and the MatMuls kept fp32.
     """
-    import onnx
+    export_onnx(folder)
+    for keep_fp32 in score.int8_keep_fp32:
+        quantize_int8(folder, calibration_texts, score.int8_smoothing, keep_fp32)
+        agreement = choose_backend(folder, agreement_texts, score.min_agreement, score.batch_size, threads)
+        if agreement["onnx-int8"] >= score.min_agreement:
+            break
+    return agreement, keep_fp32
+
+
+def export_onnx(folder: Path) -> None:
+    """``model.onnx``: the trained classifier with dynamic batch and sequence axes."""
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from pipeline.classifier import load_classifier
 
@@ -44,6 +54,19 @@ def export_onnx(folder: Path, calibration_texts: list[str], smoothing: float, ke
             opset_version=17,
             dynamo=False,
         )
+
+
+def quantize_int8(folder: Path, calibration_texts: list[str], smoothing: float, keep_fp32: list[str]) -> None:
+    """``model.int8.onnx``, dynamically quantized from ``model.onnx``.
+
+    Dynamic int8 quantizes each activation with one scale per tensor, so a few outlier channels (the FFN input
+    peaks ~15x its median channel in MiniLM) cost every other channel its precision; smoothing ``calibration_texts``'
+    activation ranges into the weights first cuts the int8 logit error about threefold. MatMuls whose names
+    contain a ``keep_fp32`` part stay fp32: the first layers' FFN outputs, whose inputs smoothing tames least.
+    """
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
     graph = onnx.load(str(folder / ONNX_FILE))
     if smoothing > 0 and calibration_texts:
         feeds = [dict(zip(_INPUTS, batch)) for _, batch in load_predictor(folder, "onnx").batches(calibration_texts)]

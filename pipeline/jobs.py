@@ -80,7 +80,7 @@ def log_reports(reports: list[EvalReport]) -> dict[str, float]:
 
 def train_job(config: Config, corpus: Path | None, say: Say) -> dict:
     """Fine-tune, export, evaluate, log and register; the bundle lands in ``models/`` only if all succeeded."""
-    from pipeline.export import choose_backend, export_onnx
+    from pipeline.export import export_backends
     from pipeline.train import fine_tune
 
     experiment = tracking.setup(config)
@@ -107,11 +107,11 @@ def train_job(config: Config, corpus: Path | None, say: Say) -> dict:
             meta = BundleMeta(config.labels, config.model.max_length, result.temperature, config.model.base, run.info.run_id, name)
             save_bundle(staging, result.model, result.tokenizer, meta)
             calibration = splits["train"].shuffle(seed=config.seed).select(range(min(config.score.int8_calibration, len(splits["train"]))))
-            export_onnx(staging, calibration["text"], config.score.int8_smoothing, config.score.int8_keep_fp32)
-            agreement = choose_backend(
-                staging, splits["test"]["text"] or splits["train"]["text"], config.score.min_agreement, config.score.batch_size, config.train.threads
+            agreement, kept_fp32 = export_backends(
+                staging, calibration["text"], splits["test"]["text"] or splits["train"]["text"], config.score, config.train.threads
             )
             mlflow.log_metrics({"int8_agreement": agreement["onnx-int8"], "onnx_agreement": agreement["onnx"]})
+            mlflow.set_tag("int8_fp32_matmuls", ",".join(kept_fp32) or "none")
             backend = read_meta(staging).default_backend
             mlflow.set_tag("default_backend", backend)
             metrics = log_reports(evaluate_all(load_predictor(staging, backend, config.score.batch_size), splits["test"], extra, say))

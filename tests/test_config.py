@@ -37,6 +37,8 @@ def test_the_shipped_configs_are_valid():
         ("data:\n  val_fraction: 0.45\n  test_fraction: 0.45\n", "leave too little to train on"),
         ("score:\n  backend: gpu\n", "'score.backend' must be one of"),
         ("score:\n  chunk_articles: 0\n", "'score.chunk_articles' must be between 1"),
+        ("score:\n  int8_keep_fp32: [layer.0/]\n", "'score.int8_keep_fp32\\[0\\]' must be list"),
+        ("score:\n  int8_keep_fp32: []\n", "'score.int8_keep_fp32' must list at least one int8 export"),
         ("seed: null\n", "'seed' must not be empty"),
     ],
 )
@@ -51,7 +53,7 @@ def test_bad_setting_is_named(tmp_path, text, message):
     [
         ("[welcoming]", "at least two distinct labels"),
         ("[welcoming, welcoming, neutral]", "at least two distinct labels"),
-        ("[welcoming, 3]", "'labels' must be list"),
+        ("[welcoming, 3]", "'labels\\[1\\]' must be str, got 3"),
         ("['welcoming', 'critical of us']", "'labels' entry 'critical of us' must be a word"),
         ("['welcoming', '']", "'labels' entry '' must be a word"),
     ],

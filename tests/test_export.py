@@ -1,4 +1,5 @@
-"""The ONNX export on the tiny trained bundle: SmoothQuant keeps the fp32 function and shrinks the int8 error."""
+"""The ONNX export on the tiny trained bundle: SmoothQuant keeps the fp32 function and shrinks the int8 error;
+the int8 exports are tried fastest first until one agrees with torch."""
 import shutil
 
 import numpy as np
@@ -6,7 +7,9 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from pipeline.export import export_onnx, smooth_activations
+from pipeline import export
+from pipeline.config import ScoreConfig
+from pipeline.export import quantize_int8, smooth_activations
 from pipeline.labels import load_labelled
 from pipeline.model import ONNX_FILE, ONNX_INT8_FILE
 from pipeline.predict import load_predictor
@@ -40,7 +43,7 @@ def test_smoothing_leaves_the_fp32_function_unchanged(trained):
 
 
 def _int8_error(bundle, smoothing, keep_fp32):
-    export_onnx(bundle, CALIBRATION, smoothing, keep_fp32)
+    quantize_int8(bundle, CALIBRATION, smoothing, keep_fp32)
     feeds = _feeds(bundle, HELD_OUT)
     reference = _logits(onnx.load(str(bundle / ONNX_FILE)), feeds)
     return np.abs(_logits(onnx.load(str(bundle / ONNX_INT8_FILE)), feeds) - reference).mean()
@@ -52,12 +55,32 @@ def test_smoothing_shrinks_the_int8_error(trained, tmp_path):
     assert _int8_error(bundle, 0.8, []) < _int8_error(bundle, 0.0, [])
 
 
+def _layer0_output_ops(bundle):
+    return {n.op_type for n in onnx.load(str(bundle / ONNX_INT8_FILE)).graph.node if "layer.0/output/dense/" in n.name}
+
+
 def test_kept_matmuls_stay_fp32_in_the_int8_model(trained, tmp_path):
     bundle = tmp_path / "bundle"
     shutil.copytree(trained["bundle"], bundle)
-    export_onnx(bundle, CALIBRATION, 0.8, ["layer.0/output/dense/"])
+    quantize_int8(bundle, CALIBRATION, 0.8, ["layer.0/output/dense/"])
     nodes = onnx.load(str(bundle / ONNX_INT8_FILE)).graph.node
-    kept = {n.op_type for n in nodes if "layer.0/output/dense/" in n.name}
     quantized = {n.op_type for n in nodes if "layer.1/output/dense/" in n.name}
-    assert "MatMul" in kept and "MatMulInteger" not in kept
+    assert "MatMul" in _layer0_output_ops(bundle) and "MatMulInteger" not in _layer0_output_ops(bundle)
     assert "MatMulInteger" in quantized and "MatMul" not in quantized
+
+
+@pytest.mark.parametrize(
+    ("int8_agreements", "kept"),
+    [([0.995], []), ([0.97, 0.995], ["layer.0/output/dense/"]), ([0.97, 0.98], ["layer.0/output/dense/"])],
+)
+def test_int8_exports_are_tried_fastest_first_until_one_agrees(trained, tmp_path, monkeypatch, int8_agreements, kept):
+    """The agreement each int8 export reaches is scripted; the exports themselves are real."""
+    bundle = tmp_path / "bundle"
+    shutil.copytree(trained["bundle"], bundle)
+    measured = iter(int8_agreements)
+    monkeypatch.setattr(export, "choose_backend", lambda *args: {"torch": 1.0, "onnx": 1.0, "onnx-int8": next(measured)})
+    score = ScoreConfig(min_agreement=0.99, int8_keep_fp32=[[], ["layer.0/output/dense/"]])
+    agreement, kept_fp32 = export.export_backends(bundle, CALIBRATION, HELD_OUT, score, threads=2)
+    assert kept_fp32 == kept and agreement["onnx-int8"] == int8_agreements[-1]
+    assert next(measured, None) is None  # stopped at the first export that agreed
+    assert ("MatMul" in _layer0_output_ops(bundle)) == bool(kept)  # the bundle holds the export last tried
