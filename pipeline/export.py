@@ -22,14 +22,26 @@ def export_backends(
     """``model.onnx``, then the int8 exports of ``score.int8_keep_fp32`` from the fastest (fewest fp32 MatMuls)
     until one agrees with torch on ``score.min_agreement`` of ``agreement_texts``; the last one tried stays.
 
-    Returns the agreement per backend (the default backend is recorded in the bundle) and the MatMuls kept fp32.
+    Returns the label agreement of each backend with torch and the MatMuls kept fp32; the bundle records the
+    agreement and its default backend, the fastest that reaches ``score.min_agreement``.
     """
     export_onnx(folder)
+    reference = predicted_labels(folder, "torch", agreement_texts, score.batch_size, threads)
+
+    def agreement_of(backend: str) -> float:
+        labels = predicted_labels(folder, backend, agreement_texts, score.batch_size, threads)
+        return sum(a == b for a, b in zip(labels, reference)) / max(len(reference), 1)
+
+    agreement = {"torch": 1.0, "onnx": agreement_of("onnx")}
     for keep_fp32 in score.int8_keep_fp32:
         quantize_int8(folder, calibration_texts, score.int8_smoothing, keep_fp32)
-        agreement = choose_backend(folder, agreement_texts, score.min_agreement, score.batch_size, threads)
+        agreement["onnx-int8"] = agreement_of("onnx-int8")
         if agreement["onnx-int8"] >= score.min_agreement:
             break
+    meta = read_meta(folder)
+    meta.agreement = agreement
+    meta.default_backend = next(b for b in BACKENDS_BY_SPEED if agreement[b] >= score.min_agreement)
+    write_meta(folder, meta)
     return agreement, keep_fp32
 
 
@@ -143,19 +155,7 @@ def _channel_max(graph, tensors: list[str], feeds: list[dict[str, np.ndarray]]) 
     return peaks
 
 
-def choose_backend(folder: Path, texts: list[str], min_agreement: float, batch_size: int, threads: int = 0) -> dict[str, float]:
-    """Label agreement of each ONNX backend with torch on ``texts``; records the default in the bundle.
-
-    Measured in batches of the scoring ``batch_size``: int8 quantizes activations with one scale per batch, so
-    its labels depend on the batch size.
-    """
-    reference = [p.label for p in load_predictor(folder, "torch", batch_size, threads).predict(texts)]
-    agreement = {"torch": 1.0}
-    for backend in ("onnx", "onnx-int8"):
-        labels = [p.label for p in load_predictor(folder, backend, batch_size, threads).predict(texts)]
-        agreement[backend] = sum(a == b for a, b in zip(labels, reference)) / max(len(texts), 1)
-    meta = read_meta(folder)
-    meta.agreement = agreement
-    meta.default_backend = next(b for b in BACKENDS_BY_SPEED if agreement[b] >= min_agreement)
-    write_meta(folder, meta)
-    return agreement
+def predicted_labels(folder: Path, backend: str, texts: list[str], batch_size: int, threads: int = 0) -> list[str]:
+    """Labels in batches of the scoring ``batch_size``: int8 quantizes activations with one scale per batch, so
+    its labels depend on the batch size."""
+    return [p.label for p in load_predictor(folder, backend, batch_size, threads).predict(texts)]

@@ -11,7 +11,7 @@ from pipeline import export
 from pipeline.config import ScoreConfig
 from pipeline.export import quantize_int8, smooth_activations
 from pipeline.labels import load_labelled
-from pipeline.model import ONNX_FILE, ONNX_INT8_FILE
+from pipeline.model import ONNX_FILE, ONNX_INT8_FILE, read_meta
 from pipeline.predict import load_predictor
 from tests.conftest import REPO
 from tests.test_predict import SENTENCES
@@ -70,17 +70,24 @@ def test_kept_matmuls_stay_fp32_in_the_int8_model(trained, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("int8_agreements", "kept"),
-    [([0.995], []), ([0.97, 0.995], ["layer.0/output/dense/"]), ([0.97, 0.98], ["layer.0/output/dense/"])],
+    ("int8_matches", "kept", "backend"),
+    [([4], [], "onnx-int8"), ([3, 4], ["layer.0/output/dense/"], "onnx-int8"), ([2, 3], ["layer.0/output/dense/"], "onnx")],
 )
-def test_int8_exports_are_tried_fastest_first_until_one_agrees(trained, tmp_path, monkeypatch, int8_agreements, kept):
-    """The agreement each int8 export reaches is scripted; the exports themselves are real."""
+def test_int8_exports_are_tried_fastest_first_until_one_agrees(trained, tmp_path, monkeypatch, int8_matches, kept, backend):
+    """How many of 4 labels each int8 export gets right is scripted (min_agreement 1.0); the exports are real."""
     bundle = tmp_path / "bundle"
     shutil.copytree(trained["bundle"], bundle)
-    measured = iter(int8_agreements)
-    monkeypatch.setattr(export, "choose_backend", lambda *args: {"torch": 1.0, "onnx": 1.0, "onnx-int8": next(measured)})
-    score = ScoreConfig(min_agreement=0.99, int8_keep_fp32=[[], ["layer.0/output/dense/"]])
-    agreement, kept_fp32 = export.export_backends(bundle, CALIBRATION, HELD_OUT, score, threads=2)
-    assert kept_fp32 == kept and agreement["onnx-int8"] == int8_agreements[-1]
-    assert next(measured, None) is None  # stopped at the first export that agreed
+    matches = iter(int8_matches)
+    reference = ["neutral"] * 4
+
+    def scripted_labels(folder, backend, texts, batch_size, threads):
+        right = 4 if backend in ("torch", "onnx") else next(matches)
+        return reference[:right] + ["welcoming"] * (4 - right)
+
+    monkeypatch.setattr(export, "predicted_labels", scripted_labels)
+    score = ScoreConfig(min_agreement=1.0, int8_keep_fp32=[[], ["layer.0/output/dense/"]])
+    agreement, kept_fp32 = export.export_backends(bundle, CALIBRATION, HELD_OUT[:4], score, threads=2)
+    assert kept_fp32 == kept and agreement == {"torch": 1.0, "onnx": 1.0, "onnx-int8": int8_matches[-1] / 4}
+    assert next(matches, None) is None  # stopped at the first export that agreed
     assert ("MatMul" in _layer0_output_ops(bundle)) == bool(kept)  # the bundle holds the export last tried
+    assert read_meta(bundle).default_backend == backend and read_meta(bundle).agreement == agreement
