@@ -81,9 +81,6 @@ STANCE_FREE_CUES = {
     "a piece starting in lower case": re.compile(r"^[a-z]"),
     "a piece ending with a comma": re.compile(r",\s*$"),
     "under 8 words": re.compile(r"^\W*(\S+\s+){0,6}\S+\s*$"),
-    # words of obligation and hedging; "if" and "only" are left out: they are the guide's signals of a condition
-    "must, should, need to, have to": re.compile(r"\b(must|should|needs? to|ha(ve|s) to|ought to)\b", re.IGNORECASE),
-    "would, could": re.compile(r"\b(would|could)\b", re.IGNORECASE),
 }
 
 
