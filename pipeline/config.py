@@ -47,6 +47,12 @@ class TrainConfig:
 
 
 @dataclass
+class EvaluateConfig:
+    bootstrap: int = 1000  # resamples for the macro-F1 confidence interval of every evaluation set; 0 = none
+    confidence: float = 0.95
+
+
+@dataclass
 class CVConfig:
     folds: int = 5
 
@@ -88,6 +94,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     cv: CVConfig = field(default_factory=CVConfig)
     extraction: ExtractionConfig = field(default_factory=ExtractionConfig)
     score: ScoreConfig = field(default_factory=ScoreConfig)
@@ -119,6 +126,8 @@ _RANGES = {
     "train.warmup_ratio": (0.0, 1.0),
     "train.patience": (0, 100),
     "train.threads": (0, 1024),
+    "evaluate.bootstrap": (0, 1_000_000),
+    "evaluate.confidence": (0.5, 0.999),
     "cv.folds": (2, 50),
     "extraction.fragment_min_words": (1, 50),
     "score.batch_size": (1, 4096),

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import bootstrap
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from pipeline.calibration import expected_calibration_error
@@ -23,9 +24,17 @@ class EvalReport:
 
 
 def evaluate_predictions(
-    texts: list[str], gold: list[str], predictions: list[Prediction], labels: list[str], prefix: str
+    texts: list[str],
+    gold: list[str],
+    predictions: list[Prediction],
+    labels: list[str],
+    prefix: str,
+    bootstrap: int = 0,
+    confidence: float = 0.95,
+    seed: int = 0,
 ) -> EvalReport:
-    """``<prefix>_macro_f1``, ``<prefix>_accuracy``, ``<prefix>_f1_<label>`` and ``<prefix>_ece``."""
+    """``<prefix>_macro_f1``, ``<prefix>_accuracy``, ``<prefix>_f1_<label>``, ``<prefix>_ece`` and, with
+    ``bootstrap`` resamples, ``<prefix>_macro_f1_low`` / ``_high``: the interval a set this size leaves open."""
     predicted = [p.label for p in predictions]
     confidences = np.array([p.confidence for p in predictions])
     correct = np.array([g == p for g, p in zip(gold, predicted)])
@@ -37,6 +46,9 @@ def evaluate_predictions(
         f"{prefix}_n": float(len(gold)),
     }
     metrics |= {f"{prefix}_f1_{label}": float(score) for label, score in zip(labels, f1)}
+    if bootstrap and len(gold) > 1:
+        low, high = macro_f1_interval(gold, predicted, labels, bootstrap, confidence, seed)
+        metrics |= {f"{prefix}_macro_f1_low": low, f"{prefix}_macro_f1_high": high}
     misclassified = [
         {"sentence": t, "true": g, "predicted": p.label, "confidence": round(p.confidence, 4)}
         for t, g, p in zip(texts, gold, predictions)
@@ -51,6 +63,30 @@ def evaluate_predictions(
         per_class={l: (float(p), float(r), float(f), int(s)) for l, p, r, f, s in zip(labels, precision, recall, f1, support)},
         misclassified=misclassified,
     )
+
+
+def macro_f1_interval(
+    gold: list[str], predicted: list[str], labels: list[str], resamples: int, confidence: float, seed: int
+) -> tuple[float, float]:
+    """Percentile bootstrap over sentences: how far macro-F1 could move on another sample of the same size."""
+    codes = {label: i for i, label in enumerate(labels)}
+    y_true = np.array([codes.get(g, -1) for g in gold])
+    y_pred = np.array([codes.get(p, -1) for p in predicted])
+
+    def macro_f1(true: np.ndarray, pred: np.ndarray) -> float:
+        return f1_score(true, pred, labels=list(range(len(labels))), average="macro", zero_division=0)
+
+    result = bootstrap(
+        (y_true, y_pred),
+        macro_f1,
+        paired=True,
+        vectorized=False,
+        n_resamples=resamples,
+        confidence_level=confidence,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
 def plot_confusion(report: EvalReport, path: Path) -> Path:
@@ -99,8 +135,13 @@ def format_table(report: EvalReport) -> str:
     m = report.metrics
     head = (
         f"{report.prefix}: n={int(m[f'{report.prefix}_n'])}  accuracy={m[f'{report.prefix}_accuracy']:.3f}  "
-        f"macro-F1={m[f'{report.prefix}_macro_f1']:.3f}  ECE={m[f'{report.prefix}_ece']:.3f}"
+        f"macro-F1={m[f'{report.prefix}_macro_f1']:.3f}{_interval(m, report.prefix)}  ECE={m[f'{report.prefix}_ece']:.3f}"
     )
     rows = [f"  {'label':<16}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}"]
     rows += [f"  {l:<16}{p:>10.3f}{r:>10.3f}{f:>10.3f}{s:>9d}" for l, (p, r, f, s) in report.per_class.items()]
     return "\n".join([head, *rows])
+
+
+def _interval(metrics: dict[str, float], prefix: str) -> str:
+    low = metrics.get(f"{prefix}_macro_f1_low")
+    return "" if low is None else f" [{low:.3f}, {metrics[f'{prefix}_macro_f1_high']:.3f}]"

@@ -53,14 +53,17 @@ def evaluation_sets(config: Config, corpus: Path | None) -> dict[str, tuple[list
     return sets
 
 
-def evaluate_all(predictor: Predictor, test, extra_sets: dict, say: Say) -> list[EvalReport]:
+def evaluate_all(predictor: Predictor, test, extra_sets: dict, config: Config, say: Say) -> list[EvalReport]:
     reports = []
     names = test.features["label"].names
     sets = {"test": (test["text"], [names[i] for i in test["label"]])} | extra_sets
     for prefix, (texts, gold) in sets.items():
         if not texts:
             continue
-        report = evaluate_predictions(texts, gold, predictor.predict(texts), predictor.labels, prefix)
+        report = evaluate_predictions(
+            texts, gold, predictor.predict(texts), predictor.labels, prefix,
+            config.evaluate.bootstrap, config.evaluate.confidence, config.seed,
+        )
         say(format_table(report))
         reports.append(report)
     return reports
@@ -114,7 +117,7 @@ def train_job(config: Config, corpus: Path | None, say: Say) -> dict:
             mlflow.set_tag("int8_fp32_matmuls", ",".join(kept_fp32) or "none")
             backend = read_meta(staging).default_backend
             mlflow.set_tag("default_backend", backend)
-            metrics = log_reports(evaluate_all(load_predictor(staging, backend, config.score.batch_size), splits["test"], extra, say))
+            metrics = log_reports(evaluate_all(load_predictor(staging, backend, config.score.batch_size), splits["test"], extra, config, say))
             info = tracking.log_model(staging, config.labels, config.tracking.registered_model, splits["train"]["text"][:3])
             final = models / name
             if final.exists():
@@ -150,7 +153,7 @@ def evaluate_job(config: Config, model_ref: str | None, corpus: Path | None, pro
     champion = tracking.champion_version(registry)
     with tracking.tracked_run(tracking.run_name(name), tags, experiment):
         tracking.log_datasets({"test": splits["test"]}, source=",".join(map(str, data.files)))
-        metrics = log_reports(evaluate_all(load_predictor(folder, backend, config.score.batch_size), splits["test"], extra, say))
+        metrics = log_reports(evaluate_all(load_predictor(folder, backend, config.score.batch_size), splits["test"], extra, config, say))
         decision = {"candidate_version": candidate.version if candidate else None, "champion_version": None}
         if champion is not None and (candidate is None or champion.version != candidate.version):
             champion_folder = tracking.download_bundle(f"models:/{registry}@{tracking.CHAMPION}", config)
@@ -212,7 +215,7 @@ def baselines_job(config: Config, corpus: Path | None, names: list[str], say: Sa
             baseline, seconds = BASELINES[name].fit(config, splits["train"], splits["validation"])
             mlflow.log_metric("train_seconds", seconds)
             say(f"— baseline {name}")
-            results[name] = {"run_id": run.info.run_id} | log_reports(evaluate_all(baseline, splits["test"], extra, say))
+            results[name] = {"run_id": run.info.run_id} | log_reports(evaluate_all(baseline, splits["test"], extra, config, say))
     return results
 
 

@@ -21,3 +21,29 @@ def test_metrics_names_and_values(tmp_path):
     assert "macro-F1=0.667" in format_table(report)
     assert plot_confusion(report, tmp_path / "c.png").stat().st_size > 1000
     assert plot_per_class(report, tmp_path / "p.png").stat().st_size > 1000
+
+
+def _mostly_right(n, every):
+    """``n`` sentences cycling through the labels; every ``every``-th one predicted wrong."""
+    gold = [LABELS[i % 4] for i in range(n)]
+    return gold, [pred(LABELS[(i + 1) % 4] if i % every == 0 else g) for i, g in enumerate(gold)]
+
+
+def test_bootstrap_interval_brackets_macro_f1_and_narrows_with_more_sentences():
+    widths = []
+    for n in (40, 400):
+        gold, predictions = _mostly_right(n, every=5)
+        report = evaluate_predictions(["s"] * n, gold, predictions, LABELS, "set", bootstrap=500, seed=3)
+        m = report.metrics
+        assert m["set_macro_f1_low"] < m["set_macro_f1"] < m["set_macro_f1_high"]
+        assert f"[{m['set_macro_f1_low']:.3f}, {m['set_macro_f1_high']:.3f}]" in format_table(report)
+        widths.append(m["set_macro_f1_high"] - m["set_macro_f1_low"])
+    assert widths[1] < widths[0] / 2
+
+
+def test_bootstrap_is_reproducible_under_the_seed_and_off_at_zero():
+    gold, predictions = _mostly_right(60, every=4)
+    runs = [evaluate_predictions(["s"] * 60, gold, predictions, LABELS, "t", bootstrap=200, seed=s).metrics for s in (1, 1, 2)]
+    assert runs[0]["t_macro_f1_low"] == runs[1]["t_macro_f1_low"]
+    assert runs[0]["t_macro_f1_low"] != runs[2]["t_macro_f1_low"]
+    assert "t_macro_f1_low" not in evaluate_predictions(["s"] * 60, gold, predictions, LABELS, "t").metrics
