@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -25,4 +26,18 @@ def run_stance(workdir: Path, *args: str, timeout: float = 300, **env: str) -> s
 
 
 def start_stance(workdir: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(stance_argv(workdir, *args), cwd=workdir, env=stance_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """A running ``stance`` that takes Ctrl-C as a terminal user's would, also when the tests run as a background
+    job (a shell starts those with SIGINT ignored, and the child would inherit that)."""
+    return subprocess.Popen(
+        stance_argv(workdir, *args),
+        cwd=workdir,
+        env=stance_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_sigint,
+    )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
