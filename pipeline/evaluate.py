@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import bootstrap
+from scipy import stats
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from pipeline.calibration import expected_calibration_error
@@ -76,7 +76,7 @@ def macro_f1_interval(
     def macro_f1(true: np.ndarray, pred: np.ndarray) -> float:
         return f1_score(true, pred, labels=list(range(len(labels))), average="macro", zero_division=0)
 
-    result = bootstrap(
+    result = stats.bootstrap(
         (y_true, y_pred),
         macro_f1,
         paired=True,
