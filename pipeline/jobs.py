@@ -61,8 +61,14 @@ def evaluate_all(predictor: Predictor, test, extra_sets: dict, config: Config, s
         if not texts:
             continue
         report = evaluate_predictions(
-            texts, gold, predictor.predict(texts), predictor.labels, prefix,
-            config.evaluate.bootstrap, config.evaluate.confidence, config.seed,
+            texts,
+            gold,
+            predictor.predict(texts),
+            predictor.labels,
+            prefix,
+            bootstrap=config.evaluate.bootstrap,
+            confidence=config.evaluate.confidence,
+            seed=config.seed,
         )
         say(format_table(report))
         reports.append(report)
