@@ -27,6 +27,9 @@ class ModelConfig:
 class DataConfig:
     files: list[str] = field(default_factory=lambda: ["data/authored/*.jsonl"])
     seed_gold: str | None = "data/seeds.jsonl"  # hand-labelled seed sentences: evaluated, never trained on
+    # A gold corpus (articles/ + gold.jsonl) in the register of real articles, never trained on: the temperature is
+    # fitted on its labelled sentences, and every evaluation scores them (``wire_*``)
+    wire: str | None = "data/wire"
     val_fraction: float = 0.15
     test_fraction: float = 0.15
     max_examples: int | None = None  # keep only this many rows (stratified), for tiny runs
@@ -42,7 +45,7 @@ class TrainConfig:
     warmup_ratio: float = 0.1
     patience: int = 2  # epochs without a better validation macro-F1 before stopping
     class_weighting: bool = True
-    calibrate: bool = True  # temperature scaling on the validation split
+    calibrate: bool = True  # temperature scaling on data.wire's sentences (the validation split without them)
     threads: int = 0  # torch intra-op threads; 0 = all available cores
 
 

@@ -28,7 +28,7 @@ class GoldSentence:
     sentence: str
     speaker: str | None
     fragment: bool
-    label: str
+    label: str | None  # None: measured for extraction only (annotators gave no agreed stance)
 
 
 def load_gold(corpus_dir: str | Path) -> list[GoldSentence]:
@@ -51,7 +51,7 @@ def load_gold(corpus_dir: str | Path) -> list[GoldSentence]:
                     sentence=str(row["sentence"]),
                     speaker=row["speaker"],
                     fragment=bool(row["fragment"]),
-                    label=str(row["label"]),
+                    label=None if row.get("label") is None else str(row["label"]),
                 )
             )
         except (ValueError, KeyError, TypeError) as error:

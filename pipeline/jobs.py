@@ -38,19 +38,35 @@ def training_data(config: Config) -> TrainingData:
 
 
 def evaluation_sets(config: Config, corpus: Path | None) -> dict[str, tuple[list[str], list[str]]]:
-    """Named (texts, labels) sets evaluated besides the test split: seeds, and real-corpus gold if given."""
+    """Named (texts, labels) sets evaluated besides the test split: seeds, the wire set, real-corpus gold if given."""
     sets = {}
     if config.data.seed_gold and Path(config.data.seed_gold).exists():
         seeds = load_labelled([Path(config.data.seed_gold)], config.labels)
         sets["seed"] = ([r.sentence for r in seeds], [r.label for r in seeds])
+    wire = wire_rows(config)
+    if wire:
+        sets["wire"] = ([r.sentence for r in wire], [r.label for r in wire])
     if corpus is not None:
         from pipeline.gold import load_gold
 
         gold = load_gold(corpus)
         for prefix, fragment in (("corpus", False), ("corpus_fragments", True)):
-            chosen = [g for g in gold if g.fragment == fragment]
+            chosen = [g for g in gold if g.fragment == fragment and g.label is not None]
             sets[prefix] = ([g.sentence for g in chosen], [g.label for g in chosen])
     return sets
+
+
+def wire_rows(config: Config) -> list[LabelledSentence]:
+    """The labelled clauses of ``data.wire`` (none if unset or absent): realistic sentences never trained on."""
+    if not config.data.wire or not (Path(config.data.wire) / "gold.jsonl").exists():
+        return []
+    from pipeline.gold import load_gold
+
+    rows = [g for g in load_gold(config.data.wire) if g.label is not None and not g.fragment]
+    unknown = sorted({g.label for g in rows} - set(config.labels))
+    if unknown:
+        raise StanceError(f"{Path(config.data.wire) / 'gold.jsonl'}: labels {unknown} are not in the configured labels")
+    return [LabelledSentence(f"{g.file}:{g.start}", g.sentence, g.label, g.file, "wire", "", g.speaker) for g in rows]
 
 
 def evaluate_all(predictor: Predictor, test, extra_sets: dict, config: Config, say: Say) -> list[EvalReport]:
@@ -96,6 +112,7 @@ def train_job(config: Config, corpus: Path | None, say: Say) -> dict:
     data = training_data(config)
     splits = build_splits(data.rows, config.labels, config.data.val_fraction, config.data.test_fraction, config.seed)
     extra = evaluation_sets(config, corpus)
+    wire = wire_rows(config)
     name = tracking.run_name("minilm")
     models = Path(config.models_dir)
     models.mkdir(parents=True, exist_ok=True)
@@ -111,6 +128,7 @@ def train_job(config: Config, corpus: Path | None, say: Say) -> dict:
                 splits["validation"],
                 on_step=lambda step, loss: mlflow.log_metric("train_loss", loss, step=step),
                 on_epoch=lambda epoch, m: (mlflow.log_metrics(m, step=epoch), say(f"epoch {epoch}: {m}")),
+                calibration=to_dataset(wire, config.labels) if wire else None,
             )
             mlflow.log_metrics({"train_seconds": result.train_seconds, "best_epoch": result.best_epoch, "temperature": result.temperature})
             meta = BundleMeta(config.labels, config.model.max_length, result.temperature, config.model.base, run.info.run_id, name)

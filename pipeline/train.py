@@ -48,8 +48,10 @@ def fine_tune(
     validation: Dataset,
     on_step: StepCallback | None = None,
     on_epoch: EpochCallback | None = None,
+    calibration: Dataset | None = None,
 ) -> TrainResult:
-    """Train, keep the weights of the best validation epoch, then fit a temperature on validation."""
+    """Train, keep the weights of the best validation epoch, then fit a temperature on ``calibration``
+    (the validation split if None)."""
     settings = config.train
     set_seed(config.seed)
     torch.set_num_threads(available_threads(settings.threads))
@@ -97,8 +99,9 @@ def fine_tune(
     model.load_state_dict(best_state)
     model.eval()
     temperature = 1.0
-    if settings.calibrate and len(validation):
-        logits, gold = predict_logits(model, val_loader)
+    calibration = validation if calibration is None else calibration
+    if settings.calibrate and len(calibration):
+        logits, gold = predict_logits(model, _loader(calibration, tokenizer, config, shuffle=False))
         temperature = fit_temperature(logits, gold)
     return TrainResult(model, tokenizer, temperature, best_epoch, time.perf_counter() - started, history)
 

@@ -24,6 +24,7 @@ def tiny_overrides(workdir: Path) -> list[str]:
     return [
         f"data.files=['{REPO}/data/authored/*.jsonl']",
         f"data.seed_gold={REPO}/data/seeds.jsonl",
+        f"data.wire={REPO}/data/wire",
         f"models_dir={workdir}/models",
         f"tracking.uri=sqlite:///{workdir}/mlflow.db",
         f"tracking.artifact_root={workdir}/mlartifacts",

@@ -28,7 +28,7 @@ def test_training_run_is_tracked_with_metrics_artifacts_and_registry(trained):
     mlflow.set_tracking_uri(trained["config"].tracking.uri)
     run = mlflow.get_run(trained["result"]["run_id"])
     assert run.info.status == "FINISHED"
-    for metric in ("test_macro_f1", "test_accuracy", "ece", "train_seconds", "val_macro_f1", "train_loss", "int8_agreement"):
+    for metric in ("test_macro_f1", "test_accuracy", "ece", "train_seconds", "val_macro_f1", "train_loss", "int8_agreement", "wire_macro_f1"):
         assert metric in run.data.metrics, metric
     assert run.data.params["train.epochs"] == "1"
     artifacts = {a.path for a in mlflow.artifacts.list_artifacts(run_id=run.info.run_id)}
