@@ -113,13 +113,18 @@ def test_no_speaker_must_match_no_speaker(corpus):
     assert extraction_metrics(articles, {"a.txt": extracted}, load_gold(corpus))["speaker_accuracy_all"] == 0.0
 
 
+def measured_extraction(corpus: Path) -> dict[str, float]:
+    """The extractor run over a gold corpus's articles, scored against its gold file."""
+    articles = read_corpus_articles(corpus)
+    sentences = {name: quote_sentences(article, extract_quotes(article)) for name, article in articles.items()}
+    return extraction_metrics(articles, sentences, load_gold(corpus))
+
+
 @pytest.mark.corpus
 def test_the_real_corpus_meets_the_targets():
     if not (CORPUS / "gold.jsonl").exists():
         pytest.skip("../shared/corpus is absent")
-    articles = read_corpus_articles(CORPUS)
-    sentences = {name: quote_sentences(article, extract_quotes(article)) for name, article in articles.items()}
-    metrics = extraction_metrics(articles, sentences, load_gold(CORPUS))
+    metrics = measured_extraction(CORPUS)
     assert metrics["quote_recall_clauses"] >= 0.99
     assert metrics["quote_precision_clauses"] >= 0.97
     assert metrics["speaker_accuracy_clauses"] >= 0.95
@@ -157,9 +162,7 @@ def test_extraction_on_the_wire_articles_holds_its_measured_level():
     it missed (a headline pull quote), so span metrics mostly catch a change of behaviour; the speakers were
     annotated by hand, so speaker accuracy measures it on articles the extractor was never developed on (0.81 on
     clauses when the set was made, against 1.00 on the development corpus)."""
-    articles = read_corpus_articles(WIRE)
-    sentences = {name: quote_sentences(article, extract_quotes(article)) for name, article in articles.items()}
-    metrics = extraction_metrics(articles, sentences, load_gold(WIRE))
+    metrics = measured_extraction(WIRE)
     assert metrics["quote_recall_clauses"] >= 0.99
     assert metrics["sentence_exact_f1_clauses"] >= 0.99
     assert metrics["speaker_accuracy_clauses"] >= 0.80
