@@ -154,6 +154,29 @@ MEDIA = re.compile(
     r"\b(?:associated press|ap|reuters|(?:itar[- ])?tass|interfax|xinhua|afp|bbc|cnn|yonhap|ria novosti|sputnik"
     r"|bloomberg|kommersant|kyodo|nhk|efe|ians|news agency|media|reports?|newspapers?)\b"
 )
+WORLD_PLACES = (
+    "afghanistan", "afghan", "kabul", "albania", "algeria", "algerian", "angola", "argentina", "argentine",
+    "armenia", "armenian", "yerevan", "australia", "australian", "canberra", "austria", "austrian", "vienna",
+    "azerbaijan", "azerbaijani", "baku", "bahrain", "bangladesh", "belarus", "belarusian", "minsk", "belgium",
+    "belgian", "brussels", "bolivia", "bosnia", "brazil", "brazilian", "brasilia", "bulgaria", "bulgarian",
+    "cambodia", "canada", "canadian", "ottawa", "chile", "chilean", "colombia", "colombian", "bogota", "croatia",
+    "cuba", "cuban", "havana", "cyprus", "czech", "prague", "denmark", "danish", "copenhagen", "egypt",
+    "egyptian", "cairo", "estonia", "ethiopia", "finland", "finnish", "helsinki", "georgia", "georgian",
+    "tbilisi", "greece", "greek", "athens", "hungary", "hungarian", "budapest", "indonesia", "indonesian",
+    "jakarta", "iraq", "iraqi", "baghdad", "ireland", "irish", "dublin", "israel", "israeli", "jerusalem",
+    "italy", "italian", "rome", "jordan", "jordanian", "amman", "kazakhstan", "kazakh", "kuwait", "kyrgyzstan",
+    "latvia", "lebanon", "lebanese", "beirut", "libya", "libyan", "tripoli", "lithuania", "malaysia",
+    "malaysian", "mexico", "mexican", "moldova", "mongolia", "mongolian", "morocco", "myanmar", "nepal",
+    "netherlands", "dutch", "hague", "amsterdam", "nicaragua", "nigeria", "norway", "norwegian", "oslo",
+    "oman", "pakistan", "pakistani", "islamabad", "palestine", "palestinian", "ramallah", "peru", "philippines",
+    "philippine", "manila", "poland", "polish", "warsaw", "portugal", "lisbon", "qatar", "qatari", "doha",
+    "romania", "romanian", "riyadh", "saudi", "serbia", "serbian", "belgrade", "singapore", "slovakia",
+    "slovenia", "spain", "spanish", "madrid", "sweden", "swedish", "stockholm", "switzerland", "swiss",
+    "geneva", "bern", "syria", "syrian", "damascus", "taiwan", "taipei", "tajikistan", "thailand", "thai",
+    "bangkok", "tunisia", "turkey", "turkish", "ankara", "istanbul", "turkmenistan", "ukraine", "ukrainian",
+    "kyiv", "kiev", "emirates", "emirati", "abu", "dhabi", "dubai", "uzbekistan", "caracas", "hanoi", "yemen",
+    "yemeni", "sanaa", "vladivostok", "astana", "sochi", "osaka", "delhi", "hong", "kong", "macau", "crimea",
+)
 # Words naming a country, its capital or its government: a speaker named so is that country.
 COUNTRY_WORDS: dict[str, str] = {
     **dict.fromkeys(("russia", "russian", "moscow", "kremlin"), "russia"),
@@ -166,6 +189,9 @@ COUNTRY_WORDS: dict[str, str] = {
     **dict.fromkeys(("britain", "british", "london", "france", "french", "paris", "germany", "german",
                      "berlin", "europe", "european", "eu", "asian", "western", "taliban", "venezuela",
                      "venezuelan", "india", "indian", "vietnam", "vietnamese"), "other"),
+    # the rest of the world's countries, demonyms and capitals, so a place before a name is not part of it
+    # ("the envoy for Syria Alexander Lavrentyev", "ambassador in Vienna Mikhail Ulyanov")
+    **dict.fromkeys(WORLD_PLACES, "other"),
 }
 COUNTRY_GOVERNMENT_WORDS = frozenset({"government", "side", "authorities", "leadership"})
 ABBREVIATIONS = frozenset(

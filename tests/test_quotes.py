@@ -217,6 +217,8 @@ def test_a_bare_surname_is_the_full_name_given_earlier():
         ("China's Foreign Ministry spokeswoman Lin Wei", "Lin Wei"),
         ("U.S. Secretary of State Tom Grady", "Tom Grady"),
         ("Mr. Grady", "Grady"),
+        ("the special envoy for Syria Oleg Rudin", "Oleg Rudin"),
+        ("Russia's ambassador to international organisations in Vienna Oleg Rudin", "Oleg Rudin"),
     ],
 )
 def test_title_words_are_not_part_of_the_name(subject, name):
