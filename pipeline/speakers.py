@@ -527,6 +527,8 @@ def _name_from_words(words: tuple[str, ...]) -> tuple[Referent, frozenset[str]] 
     name_start = len(words)
     while name_start > 0 and _is_name_word(words[name_start - 1]):
         name_start -= 1
+    if 0 < name_start <= len(words) - 3 and lowered[name_start - 1] in NAME_CONNECTORS:
+        name_start = len(words) - 2  # "Envoy for Arms Control Marshall Billingslea": the domain is not the name
     if name_start == len(words):
         if countries and all(word in COUNTRY_WORDS or word in COUNTRY_GOVERNMENT_WORDS for word in lowered):
             return Referent(" ".join(words), "country", countries), frozenset()

@@ -219,6 +219,8 @@ def test_a_bare_surname_is_the_full_name_given_earlier():
         ("Mr. Grady", "Grady"),
         ("the special envoy for Syria Oleg Rudin", "Oleg Rudin"),
         ("Russia's ambassador to international organisations in Vienna Oleg Rudin", "Oleg Rudin"),
+        ("Special Presidential Envoy for Arms Control Tom Grady", "Tom Grady"),
+        ("Iran's Minister of Foreign Affairs Ali Reza Karimi", "Ali Reza Karimi"),
     ],
 )
 def test_title_words_are_not_part_of_the_name(subject, name):
