@@ -706,10 +706,10 @@ def _left_phrase(tokens: list[_Token], verb: int) -> tuple[list[str], int]:
         elif _subject_word(token):
             words.insert(0, token.text)
             if lowered in PRONOUNS:
-                break
+                return words, index
         elif lowered in DETERMINERS or lowered in POSSESSIVE_DETERMINERS:
             words.insert(0, token.text)
-            break
+            return words, index
         elif words and words[0].lower() in PERSON_ROLES | BODY_ROLES and _adjective_like(lowered):
             words.insert(0, token.text)  # "the high-ranking diplomat", "the Russian diplomatic agency"
         else:

@@ -161,8 +161,8 @@ def test_extraction_on_the_wire_articles_holds_its_measured_level():
     """The wire spans are what the extractor found when the set was made, plus the one quote the annotators found
     it missed (a headline pull quote), so span metrics mostly catch a change of behaviour; the speakers were
     annotated by hand, so speaker accuracy measures it on articles the extractor was never developed on (0.81 on
-    clauses when the set was made, 0.84 after two naming fixes, against 1.00 on the development corpus)."""
+    clauses when the set was made, 0.856 after three fixes, against 1.00 on the development corpus)."""
     metrics = measured_extraction(WIRE)
     assert metrics["quote_recall_clauses"] >= 0.99
     assert metrics["sentence_exact_f1_clauses"] >= 0.99
-    assert metrics["speaker_accuracy_clauses"] >= 0.835
+    assert metrics["speaker_accuracy_clauses"] >= 0.85

@@ -194,6 +194,14 @@ def test_a_pronoun_refers_to_the_person_the_sentence_before_opens_with():
     assert [speaker for _, speaker in found(text)] == ["Anna Berg", "Mia Lund"]
 
 
+def test_a_pronoun_attributing_a_quote_that_goes_on_after_it_is_the_person_just_introduced():
+    text = (
+        'Title\n\n"We agreed on a plan," Anna Berg said.\n\n'
+        'Piotr Lis made brief remarks but took no questions. "I am here to listen," he said. "Nothing is settled."'
+    )
+    assert [speaker for _, speaker in found(text)] == ["Anna Berg", "Piotr Lis"]
+
+
 def test_a_pronoun_after_a_speaker_in_the_same_sentence_stays_with_that_speaker():
     text = 'Title\n\nPiotr Lis arrived late. "We are ready," Anna Berg said, and she added that "nothing is settled."'
     assert [speaker for _, speaker in found(text)] == ["Anna Berg", "Anna Berg"]
