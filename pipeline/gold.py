@@ -6,6 +6,7 @@ Each metric comes twice: ``_all`` over every gold sentence, ``_clauses`` over th
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,9 +168,14 @@ def _best_overlap(row: GoldSentence, extracted: list[Sentence]) -> Sentence | No
 
 
 def _same_speaker(extracted: str | None, gold: str | None) -> bool:
+    """Same name, ignoring case and a leading article ("a State Department spokesperson")."""
     if extracted is None or gold is None:
         return extracted is None and gold is None
-    return extracted.casefold() == gold.casefold()
+    return _without_article(extracted) == _without_article(gold)
+
+
+def _without_article(name: str) -> str:
+    return re.sub(r"^(?:the|an?|one)\s+", "", name.casefold())
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:

@@ -33,7 +33,8 @@ SPEECH_VERBS = frozenset(
         "replied", "responded", "answered", "acknowledged", "admitted", "asserted", "maintained",
         "maintains", "countered", "accused", "accuses", "called", "calls", "described", "describes",
         "promised", "pledged", "vowed", "vows", "threatened", "reaffirmed", "reaffirms", "condemned",
-        "condemns", "denounced",
+        "condemns", "denounced", "asked", "asks", "continued", "concluded", "observed", "suggested",
+        "cautioned", "complained", "predicted",
     }
 )
 SPEECH_PARTICIPLES = frozenset(
@@ -51,6 +52,7 @@ ADJECTIVAL_PARTICIPLES = frozenset(
         "threatening", "promising", "warning", "calling", "accusing", "writing", "confirming",
     }
 )
+QUESTION_VERBS = frozenset({"asked", "asks"})  # speech only ending a clause: not "asked him to …"
 POINTING_VERBS = frozenset({"pointed", "points", "pointing"})  # speech only as "pointed out"
 QUOTED_VERB = "quoted"  # "quoted X as saying", "X was quoted as saying"
 PASSIVE_AUXILIARIES = frozenset({"was", "were", "is", "are", "been", "be"})
@@ -74,12 +76,13 @@ SUBJECT_VERB_FILLERS = frozenset(
 CALENDAR_WORDS = frozenset(
     {
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
-        "march", "april", "june", "july", "august", "september", "october", "november", "december", "jan",
-        "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+        "march", "april", "june", "july", "august", "september", "october", "november", "december",
     }
 )
+# Abbreviated months are also given names ("Zhang Jun"): a date only when not right after a name.
+MONTH_ABBREVIATIONS = frozenset({"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"})
 # Capitalised words that open sentences or clauses without being part of a name.
-NOT_NAME_WORDS = CALENDAR_WORDS | frozenset(
+NOT_NAME_WORDS = CALENDAR_WORDS | MONTH_ABBREVIATIONS | frozenset(
     {
         "the", "a", "an", "in", "on", "at", "after", "during", "but", "however", "asked", "earlier", "this",
         "that", "these", "those", "it", "he", "she", "they", "we", "i", "you", "both", "while", "and",
@@ -95,6 +98,11 @@ CLAUSE_OPENERS = frozenset({"that", "which", "who", "what", "whom", "where", "wh
 # "the embassy in Washington", "the ambassador at the UN": the place after a role is not the speaker.
 LOCATIVES = frozenset({"in", "at", "to"})
 NAME_CONNECTORS = frozenset({"of", "for", "de", "al", "bin", "van", "von", "der", "la", "le", "du"})
+NAME_PARTICLES = NAME_CONNECTORS - {"of", "for"}  # inside a person's name: "Carlos Fernandez de Cossio"
+# A lower-case Arabic article or kinship particle joined to a name: "al-Falih", "bin-Salman".
+PREFIXED_NAME = re.compile(r"(?:al|el|ad|ash|as|at|ar|an|az|bin|ibn|abu|abd)-[A-Z][\w'’-]*")
+COMPOUND_ADJECTIVE_ENDINGS = ("ed", "run", "born", "leaning", "friendly", "speaking", "style")
+INITIALS = re.compile(r"(?:[A-Z]\.)+")  # "K.S. Venkatraman"
 # The kind of speaker each pronoun stands for ("according to him" names a speaker too).
 PRONOUNS = {"he": "person", "she": "person", "him": "person", "her": "person", "it": "body"}
 
@@ -109,7 +117,7 @@ TITLE_WORDS = frozenset(
         "official", "diplomat", "presidential", "supreme", "commander", "counselor", "assistant", "first",
         "former", "acting", "fm", "upper", "house", "speaker", "council", "federation", "affairs",
         "interior", "finance", "trade", "state", "department's", "ministry's", "rep", "gen", "adm", "col",
-        "lt", "maj", "capt", "sgt", "prof",
+        "lt", "maj", "capt", "sgt", "prof", "aide", "mullah", "ayatollah", "sheikh", "crown", "prince",
     }
 )
 # Abbreviated titles spelled out, so "Russian FM" matches "Russia's Foreign Minister".
@@ -122,7 +130,8 @@ PERSON_ROLES = frozenset(
         "diplomat", "spokesman", "spokeswoman", "spokesperson", "official", "minister", "ambassador",
         "envoy", "leader", "president", "premier", "chancellor", "secretary", "senator", "director",
         "chairman", "chairwoman", "adviser", "advisor", "representative", "negotiator", "chief", "head",
-        "lawmaker", "speaker", "fm", "pm",
+        "lawmaker", "speaker", "fm", "pm", "aide", "analyst", "economist", "expert", "broker", "trader",
+        "researcher", "professor", "scholar", "source",
     }
 )
 BODY_ROLES = frozenset(
@@ -175,7 +184,7 @@ WORLD_PLACES = (
     "geneva", "bern", "syria", "syrian", "damascus", "taiwan", "taipei", "tajikistan", "thailand", "thai",
     "bangkok", "tunisia", "turkey", "turkish", "ankara", "istanbul", "turkmenistan", "ukraine", "ukrainian",
     "kyiv", "kiev", "emirates", "emirati", "abu", "dhabi", "dubai", "uzbekistan", "caracas", "hanoi", "yemen",
-    "yemeni", "sanaa", "vladivostok", "astana", "sochi", "osaka", "delhi", "hong", "kong", "macau", "crimea",
+    "yemeni", "sanaa", "vladivostok", "astana", "sochi", "osaka", "delhi", "hong", "macau", "crimea",
 )
 # Words naming a country, its capital or its government: a speaker named so is that country.
 COUNTRY_WORDS: dict[str, str] = {
@@ -456,6 +465,8 @@ def _collect_names(reading: _Reading) -> None:
             if referent.kind == "person" and " " in referent.name:
                 for word in referent.name.split():
                     reading.full_names.setdefault(word, referent)
+                    if PREFIXED_NAME.fullmatch(word):  # "al-Falih" is "Falih" later
+                        reading.full_names.setdefault(word.split("-", 1)[1], referent)
             elif referent.kind == "body" and len(reading.organisations) < ORGANISATION_LIMIT:
                 reading.organisations.append(referent)
     for mention in reading.mentions:
@@ -476,7 +487,8 @@ def _capitalised_runs(tokens: list[_Token]) -> Iterator[list[_Token]]:
     run: list[_Token] = []
     for index, token in enumerate(tokens):
         following = tokens[index + 1] if index + 1 < len(tokens) else None
-        breaks = token.lower in CALENDAR_WORDS or token.lower in SPEECH_VERBS or token.lower in SPEECH_PARTICIPLES
+        month = token.lower in MONTH_ABBREVIATIONS and not (run and _is_name_word(run[-1].text))
+        breaks = month or token.lower in CALENDAR_WORDS or token.lower in SPEECH_VERBS or token.lower in SPEECH_PARTICIPLES
         extends = not breaks and (_is_capitalised(token) or token.lower in TITLE_WORDS)
         links = bool(run) and token.lower in NAME_CONNECTORS and following is not None and _is_capitalised(following)
         if extends or links:
@@ -493,7 +505,7 @@ def _capitalised_runs(tokens: list[_Token]) -> Iterator[list[_Token]]:
 
 
 def _is_capitalised(token: _Token) -> bool:
-    return token.quote is None and token.text[:1].isupper()
+    return token.quote is None and (token.text[:1].isupper() or bool(PREFIXED_NAME.fullmatch(token.text)))
 
 
 def _possessive(word: str) -> bool:
@@ -525,7 +537,7 @@ def _name_from_words(words: tuple[str, ...]) -> tuple[Referent, frozenset[str]] 
     if heads and (heads[-1] == len(words) - 1 or lowered[heads[-1] + 1] == "of"):  # "Foreign Ministry of Japan"
         return Referent(" ".join(written), "body", countries), frozenset(_title_words(lowered))
     name_start = len(words)
-    while name_start > 0 and _is_name_word(words[name_start - 1]):
+    while name_start > 0 and (_is_name_word(words[name_start - 1]) or name_start < len(words) and _particle_in_name(words, name_start - 1)):
         name_start -= 1
     if 0 < name_start <= len(words) - 3 and lowered[name_start - 1] in NAME_CONNECTORS:
         name_start = len(words) - 2  # "Envoy for Arms Control Marshall Billingslea": the domain is not the name
@@ -536,7 +548,18 @@ def _name_from_words(words: tuple[str, ...]) -> tuple[Referent, frozenset[str]] 
     return Referent(" ".join(words[name_start:]), "person", countries), frozenset(_title_words(lowered[:name_start]))
 
 
+def _particle_in_name(words: list[str], index: int) -> bool:
+    """Is ``words[index]`` a lower-case particle between two name words ("Fernandez de Cossio")?"""
+    return words[index] in NAME_PARTICLES and index > 0 and _is_name_word(words[index - 1])
+
+
 def _is_name_word(word: str) -> bool:
+    if PREFIXED_NAME.fullmatch(word) or INITIALS.fullmatch(word) and word.lower() not in COUNTRY_WORDS:
+        return True
+    if word.lower() in MONTH_ABBREVIATIONS:
+        return word[:1].isupper()  # inside a run only after a name, so "Zhang Jun"
+    if "-" in word and word.rsplit("-", 1)[-1].endswith(COMPOUND_ADJECTIVE_ENDINGS):
+        return False  # "Caracas-based", "US-led": an adjective, but "Kang Kyung-wha" is a name
     lowered = word.lower()
     shouted = sum(character.isalpha() for character in word) > 1 and word.isupper()  # "BEIJING", "MORE", not "R."
     titled = lowered in TITLE_WORDS or all(part in TITLE_WORDS for part in lowered.split("-"))  # "Secretary-General"
@@ -591,6 +614,8 @@ def _event_at(reading: _Reading, sentence_index: int, tokens: list[_Token], inde
     if previous in PASSIVE_AUXILIARIES and following == "by":  # "was called by U.S. Ambassador X"
         return _Event(sentence_index, index, index, False, _resolve_words(reading, _right_phrase(tokens, index + 2), position))
     after_quote = index and (tokens[index - 1].quote is not None or previous == "," and index > 1 and tokens[index - 2].quote is not None)
+    if word in QUESTION_VERBS and not after_quote and following not in ("", ".", ","):
+        return None
     if after_quote:  # '"…," said the Russian ambassador'
         referent = _resolve_words(reading, _right_phrase(tokens, index + 1), position)
         if referent is not None:
@@ -721,7 +746,7 @@ def _left_phrase(tokens: list[_Token], verb: int) -> tuple[list[str], int]:
 def _subject_word(token: _Token) -> bool:
     lowered = token.lower
     return (
-        token.text[0].isupper()
+        _is_capitalised(token)
         or lowered in TITLE_WORDS
         or lowered in PERSON_ROLES
         or lowered in BODY_ROLES
@@ -787,14 +812,28 @@ def _sentence_subject(tokens: list[_Token]) -> list[str]:
             if tokens[start].lower in NOT_NAME_WORDS or tokens[start].lower.endswith(("ing", "ly")):
                 start = index + 1
             break
-    words = []
-    for token in tokens[start : start + PHRASE_MAX_WORDS]:
+    words: list[str] = []
+    for index in range(start, min(len(tokens), start + PHRASE_MAX_WORDS)):
+        token = tokens[index]
+        if token.text == "." and words and words[-1].lower() in ABBREVIATIONS:
+            continue  # "Mr. Modi"
+        if token.text == "," and words and _appositive_name(tokens, index + 1):
+            words.append(",")  # "Turkey's foreign minister, Mevlut Cavusoglu, dismissed …"
+            continue
         if token.quote is not None or not token.text[0].isalnum():
             break
         if not (_subject_word(token) or token.lower in DETERMINERS or token.lower in COUNTRY_GOVERNMENT_WORDS):
             break
         words.append(token.text)
     return words
+
+
+def _appositive_name(tokens: list[_Token], start: int) -> bool:
+    """Do capitalised words from ``start`` run up to a comma (a name set off by commas)?"""
+    end = start
+    while end < len(tokens) and _is_capitalised(tokens[end]):
+        end += 1
+    return end > start and end < len(tokens) and tokens[end].text == ","
 
 
 # --- resolving a phrase to a referent -------------------------------------------------------------
@@ -892,12 +931,13 @@ def _resolve_role(reading: _Reading, lowered: list[str], words: list[str], posit
         return None
     head = heads[-1]
     kind = "body" if head in BODY_ROLES else "person"
-    if lowered[0] in INDEFINITE_DETERMINERS:
-        capitalised = [word for word in words[1:] if word[:1].isupper()]
-        if not capitalised:
+    if lowered[0] in INDEFINITE_DETERMINERS:  # the description as written, up to its role word
+        end = max(index for index, word in enumerate(lowered) if word == head)
+        description = words[1 : end + 1]
+        if not any(word[:1].isupper() for word in description):
             return None
-        countries = frozenset(COUNTRY_WORDS[word.lower()] for word in capitalised if word.lower() in COUNTRY_WORDS)
-        return Referent(" ".join([*capitalised, words[-1]]), kind, countries)
+        countries = frozenset(COUNTRY_WORDS[word.lower()] for word in description if word.lower() in COUNTRY_WORDS)
+        return Referent(" ".join(description), kind, countries)
     if kind == "person":
         bare = [_strip_possessive(word) for word in lowered]
         wanted = set(_title_words([word for word in bare if word in TITLE_WORDS or word in COUNTRY_WORDS or word in PERSON_ROLES]))
@@ -953,11 +993,9 @@ def _previous_subject(reading: _Reading, position: int) -> Referent | None:
     previous = reading.sentences[sentence - 1]
     if sentence - 1 in reading.events_by_sentence or any(token.quote is not None for token in previous.tokens):
         return None
-    index = bisect_left(reading.mention_positions, previous.tokens[0].start)
-    if index == len(reading.mentions) or reading.mentions[index].position != previous.tokens[0].start:
-        return None
-    referent = reading.mentions[index].referent
-    return _full_name(reading, referent) if referent.kind == "person" else None
+    words = _sentence_subject(previous.tokens)
+    referent = _resolve_words(reading, words, previous.tokens[0].start) if words and words[0].lower() not in PRONOUNS else None
+    return referent if referent is not None and referent.kind == "person" else None
 
 
 def _latest_mention(reading: _Reading, position: int) -> Referent | None:
@@ -995,16 +1033,24 @@ def _attribute(reading: _Reading, quote_index: int, earlier: list[Referent | Non
 
 
 def _event_right_after(reading: _Reading, place: tuple[int, int]) -> _Event | None:
-    """``"…," he said`` / ``"…," said X``: the attribution directly after this part of the quote."""
+    """``"…," he said`` / ``"…," said X``: the attribution directly after this part of the quote,
+    also when the quote ends in its own full stop or question mark (``"…?" he asked``), which
+    closes the sentence before the attribution."""
     sentence, token_index = place
     tokens = reading.sentences[sentence].tokens
     following = token_index + 1
+    if following == len(tokens) and _same_paragraph(reading, sentence, sentence + 1):
+        sentence, following = sentence + 1, 0
     while following < len(tokens) and tokens[following].text == ",":
         following += 1
     for event in _events_between(reading, sentence, following, following + PHRASE_MAX_WORDS):
         if event.first == following or event.inverted and event.verb == following:
             return event
     return None
+
+
+def _same_paragraph(reading: _Reading, sentence: int, other: int) -> bool:
+    return other < len(reading.sentences) and reading.sentences[other].paragraph == reading.sentences[sentence].paragraph
 
 
 def _event_before(reading: _Reading, place: tuple[int, int]) -> _Event | None:

@@ -113,6 +113,13 @@ def test_no_speaker_must_match_no_speaker(corpus):
     assert extraction_metrics(articles, {"a.txt": extracted}, load_gold(corpus))["speaker_accuracy_all"] == 0.0
 
 
+def test_a_speaker_matches_without_its_article(corpus):
+    articles = read_corpus_articles(corpus)
+    rows = [row for row in load_gold(corpus) if row.speaker == "Anna Berg"]
+    extracted = {"a.txt": [sentence(TEXT, row.sentence, speaker) for row, speaker in zip(rows, ["the Anna Berg", "Anna Bergman"])]}
+    assert extraction_metrics(articles, extracted, rows)["speaker_accuracy_all"] == 0.5
+
+
 def measured_extraction(corpus: Path) -> dict[str, float]:
     """The extractor run over a gold corpus's articles, scored against its gold file."""
     articles = read_corpus_articles(corpus)
@@ -160,9 +167,9 @@ def test_wire_offsets_index_the_article_text_and_labels_are_known():
 def test_extraction_on_the_wire_articles_holds_its_measured_level():
     """The wire spans are what the extractor found when the set was made, plus the one quote the annotators found
     it missed (a headline pull quote), so span metrics mostly catch a change of behaviour; the speakers were
-    annotated by hand, so speaker accuracy measures it on articles the extractor was never developed on (0.81 on
-    clauses when the set was made, 0.856 after three fixes, against 1.00 on the development corpus)."""
+    annotated by hand (0.81 on clauses when the set was made; 0.91 after general fixes found on its errors, each
+    with its own test above; 1.00 on the development corpus)."""
     metrics = measured_extraction(WIRE)
     assert metrics["quote_recall_clauses"] >= 0.99
     assert metrics["sentence_exact_f1_clauses"] >= 0.99
-    assert metrics["speaker_accuracy_clauses"] >= 0.85
+    assert metrics["speaker_accuracy_clauses"] >= 0.90

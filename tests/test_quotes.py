@@ -202,6 +202,30 @@ def test_a_pronoun_attributing_a_quote_that_goes_on_after_it_is_the_person_just_
     assert [speaker for _, speaker in found(text)] == ["Anna Berg", "Piotr Lis"]
 
 
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "Presidential aide Piotr Lis gave a fuller account.",  # a title word the lexicon must know
+        "Poland's foreign minister, Piotr Lis, dismissed the measures.",  # the name in apposition
+        "Mr. Lis thanked Ms. Berg for the invitation.",  # an abbreviated title before the name
+    ],
+)
+def test_a_pronoun_refers_to_the_person_named_as_the_subject_of_the_sentence_before(opening):
+    text = f'Title\n\n"We welcome it," Anna Berg said.\n\nPiotr Lis arrived.\n\n{opening} "The talks were long," he told reporters.'
+    assert found(text)[-1][1] in ("Piotr Lis", "Lis")
+
+
+@pytest.mark.parametrize("ending", ["?", "."])
+def test_an_attribution_after_a_quote_that_ends_its_own_sentence(ending):
+    text = f'Title\n\nAnna Berg spoke first.\n\n"Who gains from this{ending}" Piotr Lis asked.'
+    assert only(text)[1] == "Piotr Lis"
+
+
+def test_asking_someone_to_do_something_is_not_speech():
+    text = 'Title\n\nAnna Berg said Piotr Lis had asked her to pass on a message. "We have no secrets," she said.'
+    assert only(text)[1] == "Anna Berg"
+
+
 def test_a_pronoun_after_a_speaker_in_the_same_sentence_stays_with_that_speaker():
     text = 'Title\n\nPiotr Lis arrived late. "We are ready," Anna Berg said, and she added that "nothing is settled."'
     assert [speaker for _, speaker in found(text)] == ["Anna Berg", "Anna Berg"]
@@ -229,10 +253,26 @@ def test_a_bare_surname_is_the_full_name_given_earlier():
         ("Russia's ambassador to international organisations in Vienna Oleg Rudin", "Oleg Rudin"),
         ("Special Presidential Envoy for Arms Control Tom Grady", "Tom Grady"),
         ("Iran's Minister of Foreign Affairs Ali Reza Karimi", "Ali Reza Karimi"),
+        ("China's U.N. Ambassador Li Jun", "Li Jun"),  # a given name that is also a month's abbreviation
+        ("Vice Foreign Minister Kong Weidong", "Kong Weidong"),  # a surname that is also part of a place
+        ("Energy Minister Khalid al-Rashed", "Khalid al-Rashed"),
+        ("Former Ambassador K.S. Menon", "K.S. Menon"),
+        ("Pablo Fernandez de Soto", "Pablo Fernandez de Soto"),
+        ("Taliban co-founder Mullah Abdul Karim Noori", "Abdul Karim Noori"),
+        ("South Korean Foreign Minister Park Min-ji", "Park Min-ji"),
     ],
 )
 def test_title_words_are_not_part_of_the_name(subject, name):
     assert only(f'Title\n\n"We are ready," {subject} said.')[1] == name
+
+
+def test_a_bare_surname_after_an_arabic_article_is_the_full_name():
+    text = 'Title\n\nEnergy Minister Khalid al-Rashed met his counterpart.\n\n"We will respond," Rashed said.'
+    assert only(text)[1] == "Khalid al-Rashed"
+
+
+def test_a_dated_month_abbreviation_is_not_a_name():
+    assert only('Title\n\nHAVANA, 4 Jun 19. "We will resist," Anna Berg said on Jun 4.')[1] == "Anna Berg"
 
 
 def test_initials_stay_in_the_full_name():
@@ -314,6 +354,19 @@ def test_a_role_noun_with_a_title_finds_the_person_with_that_title():
 def test_an_unnamed_spokesperson_is_named_by_role():
     text = 'Title\n\nA State Department spokesperson said the meeting was "useful."\n\n"We will continue," the spokesperson said.'
     assert [speaker for _, speaker in found(text)] == ["State Department spokesperson", "State Department spokesperson"]
+
+
+@pytest.mark.parametrize(
+    ("attribution", "speaker"),
+    [
+        ("said a Singapore-based tanker broker, who declined to be named", "Singapore-based tanker broker"),
+        ("a Caracas-based economist said", "Caracas-based economist"),
+        ("a senior U.S. official said", "senior U.S. official"),
+        ("said one Western diplomat, speaking on condition of anonymity", "Western diplomat"),
+    ],
+)
+def test_an_unnamed_speaker_is_described_as_written(attribution, speaker):
+    assert only(f'Title\n\nAnna Berg left early.\n\n"Nobody wants the risk," {attribution}.')[1] == speaker
 
 
 def test_a_country_speaking_is_its_quoted_official():
