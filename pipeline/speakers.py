@@ -52,7 +52,7 @@ ADJECTIVAL_PARTICIPLES = frozenset(
         "threatening", "promising", "warning", "calling", "accusing", "writing", "confirming",
     }
 )
-QUESTION_VERBS = frozenset({"asked", "asks"})  # speech only ending a clause: not "asked him to …"
+CLAUSE_FINAL_VERBS = frozenset({"asked", "asks"})  # speech only ending a clause ('"…?" she asked'), not "asked him to …"
 POINTING_VERBS = frozenset({"pointed", "points", "pointing"})  # speech only as "pointed out"
 QUOTED_VERB = "quoted"  # "quoted X as saying", "X was quoted as saying"
 PASSIVE_AUXILIARIES = frozenset({"was", "were", "is", "are", "been", "be"})
@@ -183,7 +183,7 @@ WORLD_PLACES = (
     "slovenia", "spain", "spanish", "madrid", "sweden", "swedish", "stockholm", "switzerland", "swiss",
     "geneva", "bern", "syria", "syrian", "damascus", "taiwan", "taipei", "tajikistan", "thailand", "thai",
     "bangkok", "tunisia", "turkey", "turkish", "ankara", "istanbul", "turkmenistan", "ukraine", "ukrainian",
-    "kyiv", "kiev", "emirates", "emirati", "abu", "dhabi", "dubai", "uzbekistan", "caracas", "hanoi", "yemen",
+    "kyiv", "kiev", "emirates", "emirati", "dhabi", "dubai", "uzbekistan", "caracas", "hanoi", "yemen",
     "yemeni", "sanaa", "vladivostok", "astana", "sochi", "osaka", "delhi", "hong", "macau", "crimea",
 )
 # Words naming a country, its capital or its government: a speaker named so is that country.
@@ -614,7 +614,7 @@ def _event_at(reading: _Reading, sentence_index: int, tokens: list[_Token], inde
     if previous in PASSIVE_AUXILIARIES and following == "by":  # "was called by U.S. Ambassador X"
         return _Event(sentence_index, index, index, False, _resolve_words(reading, _right_phrase(tokens, index + 2), position))
     after_quote = index and (tokens[index - 1].quote is not None or previous == "," and index > 1 and tokens[index - 2].quote is not None)
-    if word in QUESTION_VERBS and not after_quote and following not in ("", ".", ","):
+    if word in CLAUSE_FINAL_VERBS and not after_quote and following not in ("", ".", ","):
         return None
     if after_quote:  # '"…," said the Russian ambassador'
         referent = _resolve_words(reading, _right_phrase(tokens, index + 1), position)
@@ -725,6 +725,9 @@ def _left_phrase(tokens: list[_Token], verb: int) -> tuple[list[str], int]:
         if _joins_names(tokens, index, words):
             words.insert(0, token.text)
         elif lowered in LOCATIVES and words and index and tokens[index - 1].lower in PERSON_ROLES | BODY_ROLES | ORGANISATION_HEADS:
+            named = _name_from_words(tuple(words))
+            if named is not None and named[0].kind == "person":
+                break  # "Ambassador to India Adnan Abu Alhaija said": the name after the place speaks
             words = []  # "the Russian Embassy in Washington said": the embassy speaks, not the city
         elif lowered in CLAUSE_OPENERS:
             break
@@ -767,7 +770,12 @@ def _adjective_like(word: str) -> bool:
 
 def _left_phrase_before_aside(tokens: list[_Token], comma: int) -> tuple[list[str], int]:
     """The subject of ``X, <aside>, said``: the aside when it is a name ("the envoy, Marek Novak,
-    said"), else what stands before it ("Nebenzia, who chairs the council, said")."""
+    said"), else what stands before it ("Nebenzia, who chairs the council, said"), also when the
+    relative clause holds commas of its own ("X, who chairs the committee of the Council, the upper house, said")."""
+    relative = next((index for index in range(comma - 1, max(comma - 2 * PHRASE_MAX_WORDS, 0), -1)
+                     if tokens[index].text == "," and tokens[index + 1].lower in ("who", "which")), None)
+    if relative is not None and not any(token.quote is not None for token in tokens[relative:comma]):
+        return _left_phrase(tokens, relative)
     for index in range(comma - 1, max(comma - 16, 0), -1):
         if tokens[index].text == ",":
             aside = tokens[index + 1 : comma]
@@ -825,15 +833,30 @@ def _sentence_subject(tokens: list[_Token]) -> list[str]:
         if not (_subject_word(token) or token.lower in DETERMINERS or token.lower in COUNTRY_GOVERNMENT_WORDS):
             break
         words.append(token.text)
+    if not any(_is_name_word(_strip_possessive(word)) for word in words):
+        return _later_appositive(tokens, start) or words
     return words
 
 
-def _appositive_name(tokens: list[_Token], start: int) -> bool:
-    """Do capitalised words from ``start`` run up to a comma (a name set off by commas)?"""
+def _appositive_name(tokens: list[_Token], start: int) -> int:
+    """The end of capitalised words from ``start`` that run up to a comma (a name set off by commas), or 0."""
     end = start
     while end < len(tokens) and _is_capitalised(tokens[end]):
         end += 1
-    return end > start and end < len(tokens) and tokens[end].text == ","
+    return end if end > start and end < len(tokens) and tokens[end].text == "," else 0
+
+
+def _later_appositive(tokens: list[_Token], start: int) -> list[str]:
+    """A name set off by commas after a subject that names nobody ("The head of the committee, Oleg Rudin, was
+    more sceptical")."""
+    for index in range(start, min(len(tokens), start + 2 * PHRASE_MAX_WORDS)):
+        token = tokens[index]
+        if token.quote is not None or token.text in SENTENCE_PUNCTUATION or token.lower in EVENT_WORDS:
+            break
+        end = _appositive_name(tokens, index + 1) if token.text == "," else 0
+        if end:
+            return [token.text for token in tokens[index + 1 : end]]
+    return []
 
 
 # --- resolving a phrase to a referent -------------------------------------------------------------
@@ -851,8 +874,9 @@ def _resolve_words(reading: _Reading, words: list[str], position: int) -> Refere
         return subject or _latest_speaker(reading, position, kind) or (_latest_mention(reading, position) if kind == "person" else None)
     if lowered[-1] in PLURAL_SPEAKERS:
         return None
-    if "and" in lowered:
-        return _coordinated(reading, words, position)
+    head = phrase[: phrase.index(",")] if "," in phrase else phrase  # not "X, a specialist and former official"
+    if "and" in (word.lower() for word in head):
+        return _coordinated(reading, head, position)
     if len(words) >= 2 and lowered[-1] in NAMED_BODY_ROLES and lowered[-2] in COUNTRY_WORDS:
         return Referent(f"{words[-2]} {words[-1]}", "body", frozenset({COUNTRY_WORDS[lowered[-2]]}))  # "the U.S. embassy"
     named = [mention for mention in (_name_from_words(tuple(run)) for run in _name_runs(phrase)) if mention is not None]
@@ -941,7 +965,7 @@ def _resolve_role(reading: _Reading, lowered: list[str], words: list[str], posit
     if kind == "person":
         bare = [_strip_possessive(word) for word in lowered]
         wanted = set(_title_words([word for word in bare if word in TITLE_WORDS or word in COUNTRY_WORDS or word in PERSON_ROLES]))
-        titled = _titled_mention(reading, wanted, position)
+        titled = _titled_mention(reading, wanted, position) or _previous_subject(reading, position, same_paragraph=True)
         if titled is not None:
             return titled
     elif head == "statement":  # whoever was last said to speak "in a statement"
@@ -984,11 +1008,13 @@ def _latest_speaker(reading: _Reading, position: int, kind: str | None, mentioni
     return None
 
 
-def _previous_subject(reading: _Reading, position: int) -> Referent | None:
+def _previous_subject(reading: _Reading, position: int, same_paragraph: bool = False) -> Referent | None:
     """The person the sentence before opens with, if that sentence neither quotes nor attributes and
     nobody speaks earlier in this one: "Heather Nauert declined to comment. '…,' she said."."""
     sentence = bisect_right(reading.sentence_starts, position) - 1
     if sentence < 1 or any(reading.position(event) < position for event in reading.events_by_sentence.get(sentence, [])):
+        return None
+    if same_paragraph and not _same_paragraph(reading, sentence - 1, sentence):
         return None
     previous = reading.sentences[sentence - 1]
     if sentence - 1 in reading.events_by_sentence or any(token.quote is not None for token in previous.tokens):

@@ -215,6 +215,35 @@ def test_a_pronoun_refers_to_the_person_named_as_the_subject_of_the_sentence_bef
     assert found(text)[-1][1] in ("Piotr Lis", "Lis")
 
 
+def test_a_pronoun_after_a_subject_that_names_nobody_is_the_name_set_off_by_commas():
+    text = (
+        'Title\n\n"We welcome it," Anna Berg said.\n\n'
+        'The head of the upper house\'s foreign affairs committee, Piotr Lis, was more sceptical. "It is a start," he said.'
+    )
+    assert [speaker for _, speaker in found(text)] == ["Anna Berg", "Piotr Lis"]
+
+
+def test_a_role_noun_refers_to_the_person_the_sentence_before_introduces():
+    text = (
+        'Title\n\n"We welcome it," Anna Berg said.\n\n'
+        'The head of the committee, Piotr Lis, was more sceptical. "It is a start," the senator wrote on Facebook.'
+    )
+    assert [speaker for _, speaker in found(text)] == ["Anna Berg", "Piotr Lis"]
+
+
+def test_a_relative_clause_with_commas_of_its_own_is_skipped_to_find_the_subject():
+    text = (
+        "Title\n\nAnna Berg spoke first.\n\nPiotr Lis, who chairs the committee of the Federation Council, the upper "
+        'house, said the plan was "aimed at Europe." "They are punishing us," he wrote.'
+    )
+    assert [speaker for _, speaker in found(text)] == ["Piotr Lis", "Piotr Lis"]
+
+
+def test_a_coordination_inside_an_apposition_is_not_two_speakers():
+    text = 'Title\n\n"It is a strange way to negotiate," said Mia Lund, a Korea specialist and former State Department official.'
+    assert only(text)[1] == "Mia Lund"
+
+
 @pytest.mark.parametrize("ending", ["?", "."])
 def test_an_attribution_after_a_quote_that_ends_its_own_sentence(ending):
     text = f'Title\n\nAnna Berg spoke first.\n\n"Who gains from this{ending}" Piotr Lis asked.'
@@ -260,6 +289,7 @@ def test_a_bare_surname_is_the_full_name_given_earlier():
         ("Pablo Fernandez de Soto", "Pablo Fernandez de Soto"),
         ("Taliban co-founder Mullah Abdul Karim Noori", "Abdul Karim Noori"),
         ("South Korean Foreign Minister Park Min-ji", "Park Min-ji"),
+        ("Palestinian Ambassador to India Adnan Abu Saleh", "Adnan Abu Saleh"),  # a name after a role's place
     ],
 )
 def test_title_words_are_not_part_of_the_name(subject, name):
