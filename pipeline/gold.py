@@ -82,7 +82,7 @@ def extraction_metrics(
     - quote recall: gold sentences of which at least 90% of the characters lie in extracted sentences;
     - quote precision: extracted sentences overlapping one gold sentence by at least half their length;
     - speaker accuracy: among gold sentences found, those whose most-overlapping extracted sentence
-      has the gold speaker (case-insensitive; no speaker must match no speaker);
+      has the gold speaker (ignoring case and a leading article; no speaker must match no speaker);
     - sentence exact precision/recall/F1: extracted spans equal to a gold span, whitespace trimmed.
     """
     metrics: dict[str, float] = {}
