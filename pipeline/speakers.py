@@ -534,8 +534,11 @@ def _name_from_words(words: tuple[str, ...]) -> tuple[Referent, frozenset[str]] 
     lowered = [word.lower() for word in words]
     countries = frozenset(COUNTRY_WORDS[word] for word in lowered if word in COUNTRY_WORDS)
     heads = [index for index, word in enumerate(lowered) if word in ORGANISATION_HEADS]
-    if heads and (heads[-1] == len(words) - 1 or lowered[heads[-1] + 1] == "of"):  # "Foreign Ministry of Japan"
-        return Referent(" ".join(written), "body", countries), frozenset(_title_words(lowered))
+    titled_name_after = bool(heads) and _is_name_word(words[-1]) and any(word in TITLE_WORDS for word in lowered[heads[-1] + 1 :])
+    if heads and (heads[-1] == len(words) - 1 or lowered[heads[-1] + 1] == "of" and not titled_name_after):
+        # "Foreign Ministry of Japan", but "House of Representatives Speaker Paul Ryan" is a person
+        capital = next((index for index, word in enumerate(written) if word[:1].isupper()), 0)  # not "official KCNA"
+        return Referent(" ".join(written[capital:]), "body", countries), frozenset(_title_words(lowered))
     name_start = len(words)
     while name_start > 0 and (_is_name_word(words[name_start - 1]) or name_start < len(words) and _particle_in_name(words, name_start - 1)):
         name_start -= 1
@@ -563,7 +566,8 @@ def _is_name_word(word: str) -> bool:
     lowered = word.lower()
     shouted = sum(character.isalpha() for character in word) > 1 and word.isupper()  # "BEIJING", "MORE", not "R."
     titled = lowered in TITLE_WORDS or all(part in TITLE_WORDS for part in lowered.split("-"))  # "Secretary-General"
-    return word[:1].isupper() and not shouted and not titled and lowered not in COUNTRY_WORDS and lowered not in NOT_NAME_WORDS
+    return (word[:1].isupper() and not shouted and not titled and lowered not in COUNTRY_WORDS and lowered not in NOT_NAME_WORDS
+            and lowered not in ORGANISATION_HEADS)  # "… Affairs Committee Konstantin Kosachev"
 
 
 def _title_words(lowered: list[str]) -> Iterator[str]:
@@ -889,7 +893,7 @@ def _resolve_words(reading: _Reading, words: list[str], position: int) -> Refere
     if role or (named and not _has_role(lowered)):
         return role or named[0][0]
     acronym = next((word for word in reversed(words) if ACRONYM.fullmatch(word) and word.lower() not in COUNTRY_WORDS), None)
-    return Referent(acronym, "body") if acronym else None  # "KCNA said", "the state news agency KCNA said"
+    return _spelled_out(reading, acronym) if acronym else None  # "KCNA said", "the state news agency KCNA said"
 
 
 def _name_runs(words: list[str]) -> list[list[str]]:
@@ -917,6 +921,16 @@ def _full_name(reading: _Reading, referent: Referent) -> Referent:
     if len(words) == 1 and words[0] in reading.full_names:
         return reading.full_names[words[0]]
     return referent
+
+
+def _spelled_out(reading: _Reading, acronym: str) -> Referent:
+    """An acronym as the organisation the article spells out with those initials ("KCNA" is the "Korean Central
+    News Agency" named earlier), else the acronym itself."""
+    for organisation in reading.organisations:
+        initials = "".join(word[0] for word in organisation.name.split() if word[0].isupper())
+        if initials == acronym:
+            return organisation
+    return Referent(acronym, "body")
 
 
 def _full_organisation(reading: _Reading, referent: Referent) -> Referent:

@@ -290,6 +290,8 @@ def test_a_bare_surname_is_the_full_name_given_earlier():
         ("Taliban co-founder Mullah Abdul Karim Noori", "Abdul Karim Noori"),
         ("South Korean Foreign Minister Park Min-ji", "Park Min-ji"),
         ("Palestinian Ambassador to India Adnan Abu Saleh", "Adnan Abu Saleh"),  # a name after a role's place
+        ("Chairman of the Council's International Affairs Committee Oleg Rudin", "Oleg Rudin"),
+        ("House of Representatives Speaker Tom Grady", "Tom Grady"),
     ],
 )
 def test_title_words_are_not_part_of_the_name(subject, name):
@@ -350,6 +352,14 @@ def test_titles_appositions_and_party_tags_around_a_name(attribution, speaker):
 )
 def test_an_organisation_acronym_speaks_as_a_body(subject):
     assert only(f'Title\n\n"The talks are over," {subject} said.')[1] == "KCNA"
+
+
+def test_an_acronym_is_the_organisation_the_article_spells_out():
+    text = (
+        "Title\n\nThe official Northern Central News Agency said the talks had ended.\n\n"
+        '"The door is open," NCNA said.'
+    )
+    assert [speaker for _, speaker in found(text)] == ["Northern Central News Agency"]
 
 
 def test_a_statement_by_a_body_keeps_the_body_as_first_named():
