@@ -892,7 +892,7 @@ def _resolve_words(reading: _Reading, words: list[str], position: int) -> Refere
     role = _resolve_role(reading, lowered, words, position)  # "the Russian ambassador" is a person
     if role or (named and not _has_role(lowered)):
         return role or named[0][0]
-    acronym = next((word for word in reversed(words) if ACRONYM.fullmatch(word) and word.lower() not in COUNTRY_WORDS), None)
+    acronym = next((word for word in reversed(words) if ACRONYM.fullmatch(word) and word.lower() not in COUNTRY_WORDS and word.lower() not in TITLE_ABBREVIATIONS), None)
     return _spelled_out(reading, acronym) if acronym else None  # "KCNA said", "the state news agency KCNA said"
 
 
@@ -920,6 +920,9 @@ def _full_name(reading: _Reading, referent: Referent) -> Referent:
     words = referent.name.split()
     if len(words) == 1 and words[0] in reading.full_names:
         return reading.full_names[words[0]]
+    fuller = reading.full_names.get(words[-1]) if words else None
+    if fuller is not None and fuller.name.endswith(" " + referent.name):  # "Le Drian" is "Jean-Yves Le Drian"
+        return fuller
     return referent
 
 
@@ -1000,14 +1003,23 @@ def _mentions_near(reading: _Reading, position: int) -> tuple[list[_Mention], li
 
 
 def _titled_mention(reading: _Reading, wanted: set[str], position: int) -> Referent | None:
-    """The person last given these title words before ``position``, else the first one after."""
+    """The person last given these title words before ``position``, else the first one after; failing that, one
+    given them without any country ("Turkish FM" is the "Foreign Minister Mevlut Cavusoglu" named later)."""
     before, after = _mentions_near(reading, position)
+    countries = set(COUNTRY_WORDS.values())
 
-    def titled(mention: _Mention) -> bool:
-        return mention.referent.kind == "person" and wanted <= mention.title | set(mention.referent.name.lower().split())
+    def titled(mention: _Mention, countryless: bool) -> bool:
+        if mention.referent.kind != "person":
+            return False
+        missing = wanted - mention.title - set(mention.referent.name.lower().split())
+        return not missing or countryless and missing <= countries and not mention.referent.countries and not mention.title & countries
 
-    match = next((mention for mention in reversed(before) if titled(mention)), None) or next((mention for mention in after if titled(mention)), None)
-    return _full_name(reading, match.referent) if match else None
+    for countryless in (False, True):
+        match = next((mention for mention in reversed(before) if titled(mention, countryless)), None) or next(
+            (mention for mention in after if titled(mention, countryless)), None)
+        if match is not None:
+            return _full_name(reading, match.referent)
+    return None
 
 
 def _latest_speaker(reading: _Reading, position: int, kind: str | None, mentioning: str | None = None) -> Referent | None:

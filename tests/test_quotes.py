@@ -298,6 +298,11 @@ def test_title_words_are_not_part_of_the_name(subject, name):
     assert only(f'Title\n\n"We are ready," {subject} said.')[1] == name
 
 
+def test_a_surname_of_two_words_is_the_full_name_given_earlier():
+    text = 'Title\n\nForeign Minister Jean-Marc Le Roux met his counterpart.\n\n"We will not be naive," Le Roux said.'
+    assert only(text)[1] == "Jean-Marc Le Roux"
+
+
 def test_a_bare_surname_after_an_arabic_article_is_the_full_name():
     text = 'Title\n\nEnergy Minister Khalid al-Rashed met his counterpart.\n\n"We will respond," Rashed said.'
     assert only(text)[1] == "Khalid al-Rashed"
@@ -352,6 +357,14 @@ def test_titles_appositions_and_party_tags_around_a_name(attribution, speaker):
 )
 def test_an_organisation_acronym_speaks_as_a_body(subject):
     assert only(f'Title\n\n"The talks are over," {subject} said.')[1] == "KCNA"
+
+
+def test_a_headline_role_is_the_person_given_that_title_below_without_a_country():
+    text = (
+        "'Operation resumes if they do not leave,' Turkish FM says after deal\n\n"
+        "The operation is paused, Foreign Minister Oleg Rudin said on Thursday."
+    )
+    assert only(text)[1] == "Oleg Rudin"
 
 
 def test_an_acronym_is_the_organisation_the_article_spells_out():
