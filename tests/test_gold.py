@@ -168,7 +168,7 @@ def test_extraction_on_the_wire_articles_holds_its_measured_level():
     """The wire spans are what the extractor found when the set was made, plus the one quote the annotators found
     it missed (a headline pull quote), so span metrics mostly catch a change of behaviour; the speakers were
     annotated by hand (0.81 on clauses when the set was made; 0.935 after general fixes found on its errors, each
-    with its own test above; 1.00 on the development corpus)."""
+    with its own test in test_quotes.py; 1.00 on the development corpus)."""
     metrics = measured_extraction(WIRE)
     assert metrics["quote_recall_clauses"] >= 0.99
     assert metrics["sentence_exact_f1_clauses"] >= 0.99
