@@ -33,8 +33,7 @@ SPEECH_VERBS = frozenset(
         "replied", "responded", "answered", "acknowledged", "admitted", "asserted", "maintained",
         "maintains", "countered", "accused", "accuses", "called", "calls", "described", "describes",
         "promised", "pledged", "vowed", "vows", "threatened", "reaffirmed", "reaffirms", "condemned",
-        "condemns", "denounced", "asked", "asks", "continued", "concluded", "observed", "suggested",
-        "cautioned", "complained", "predicted",
+        "condemns", "denounced", "asked", "asks",
     }
 )
 SPEECH_PARTICIPLES = frozenset(
@@ -1035,8 +1034,9 @@ def _latest_speaker(reading: _Reading, position: int, kind: str | None, mentioni
 
 
 def _previous_subject(reading: _Reading, position: int, same_paragraph: bool = False) -> Referent | None:
-    """The person the sentence before opens with, if that sentence neither quotes nor attributes and
-    nobody speaks earlier in this one: "Heather Nauert declined to comment. '…,' she said."."""
+    """The person the sentence before has as its subject, if that sentence neither quotes nor attributes and
+    nobody speaks earlier in this one: "Heather Nauert declined to comment. '…,' she said."; with
+    ``same_paragraph``, only a sentence in the quote's own paragraph."""
     sentence = bisect_right(reading.sentence_starts, position) - 1
     if sentence < 1 or any(reading.position(event) < position for event in reading.events_by_sentence.get(sentence, [])):
         return None
@@ -1093,6 +1093,7 @@ def _event_right_after(reading: _Reading, place: tuple[int, int]) -> _Event | No
     following = token_index + 1
     if following == len(tokens) and _same_paragraph(reading, sentence, sentence + 1):
         sentence, following = sentence + 1, 0
+        tokens = reading.sentences[sentence].tokens
     while following < len(tokens) and tokens[following].text == ",":
         following += 1
     for event in _events_between(reading, sentence, following, following + PHRASE_MAX_WORDS):
