@@ -185,15 +185,6 @@ def test_a_pronoun_is_the_last_named_speaker():
     assert only(text)[1] == "Anna Berg"
 
 
-def test_a_pronoun_refers_to_the_person_the_sentence_before_opens_with():
-    text = (
-        'Title\n\n"We are ready to help," Anna Berg said.\n\n'
-        "Spokeswoman Mia Lund declined to comment on the talks. "
-        '"We will not get ahead of any meeting," she said.'
-    )
-    assert [speaker for _, speaker in found(text)] == ["Anna Berg", "Mia Lund"]
-
-
 def test_a_pronoun_attributing_a_quote_that_goes_on_after_it_is_the_person_just_introduced():
     text = (
         'Title\n\n"We agreed on a plan," Anna Berg said.\n\n'
@@ -203,31 +194,18 @@ def test_a_pronoun_attributing_a_quote_that_goes_on_after_it_is_the_person_just_
 
 
 @pytest.mark.parametrize(
-    "opening",
+    ("opening", "attribution"),
     [
-        "Presidential aide Piotr Lis gave a fuller account.",  # a title word the lexicon must know
-        "Poland's foreign minister, Piotr Lis, dismissed the measures.",  # the name in apposition
-        "Mr. Lis thanked Ms. Berg for the invitation.",  # an abbreviated title before the name
+        ("Spokesman Piotr Lis declined to comment on the talks.", "he said"),
+        ("Presidential aide Piotr Lis gave a fuller account.", "he told reporters"),  # a title the lexicon must know
+        ("Poland's foreign minister, Piotr Lis, dismissed the measures.", "he said"),  # the name in apposition
+        ("Mr. Lis thanked Ms. Berg for the invitation.", "he said"),  # an abbreviated title before the name
+        ("The head of the upper house's committee, Piotr Lis, was more sceptical.", "he said"),  # a subject naming nobody
+        ("The head of the committee, Piotr Lis, was more sceptical.", "the senator wrote on Facebook"),  # a role noun
     ],
 )
-def test_a_pronoun_refers_to_the_person_named_as_the_subject_of_the_sentence_before(opening):
-    text = f'Title\n\n"We welcome it," Anna Berg said.\n\nPiotr Lis arrived.\n\n{opening} "The talks were long," he told reporters.'
-    assert found(text)[-1][1] in ("Piotr Lis", "Lis")
-
-
-def test_a_pronoun_after_a_subject_that_names_nobody_is_the_name_set_off_by_commas():
-    text = (
-        'Title\n\n"We welcome it," Anna Berg said.\n\n'
-        'The head of the upper house\'s foreign affairs committee, Piotr Lis, was more sceptical. "It is a start," he said.'
-    )
-    assert [speaker for _, speaker in found(text)] == ["Anna Berg", "Piotr Lis"]
-
-
-def test_a_role_noun_refers_to_the_person_the_sentence_before_introduces():
-    text = (
-        'Title\n\n"We welcome it," Anna Berg said.\n\n'
-        'The head of the committee, Piotr Lis, was more sceptical. "It is a start," the senator wrote on Facebook.'
-    )
+def test_a_pronoun_or_role_noun_refers_to_the_person_the_sentence_before_has_as_subject(opening, attribution):
+    text = f'Title\n\n"We welcome it," Anna Berg said.\n\nPiotr Lis arrived later.\n\n{opening} "It is a start," {attribution}.'
     assert [speaker for _, speaker in found(text)] == ["Anna Berg", "Piotr Lis"]
 
 
@@ -265,9 +243,13 @@ def test_a_pronoun_after_a_quote_about_someone_else_is_still_the_speaker():
     assert [speaker for _, speaker in found(text)] == ["Anna Berg", "Anna Berg"]
 
 
-def test_a_bare_surname_is_the_full_name_given_earlier():
-    text = 'Title\n\nForeign Minister Anna Berg met her counterpart.\n\n"We agreed on a date," Berg said.'
-    assert only(text)[1] == "Anna Berg"
+@pytest.mark.parametrize(
+    ("full", "short"),
+    [("Anna Berg", "Berg"), ("Jean-Marc Le Roux", "Le Roux"), ("Khalid al-Rashed", "Rashed")],
+)
+def test_a_bare_surname_is_the_full_name_given_earlier(full, short):
+    text = f'Title\n\nForeign Minister {full} met a counterpart.\n\n"We agreed on a date," {short} said.'
+    assert only(text)[1] == full
 
 
 @pytest.mark.parametrize(
@@ -296,16 +278,6 @@ def test_a_bare_surname_is_the_full_name_given_earlier():
 )
 def test_title_words_are_not_part_of_the_name(subject, name):
     assert only(f'Title\n\n"We are ready," {subject} said.')[1] == name
-
-
-def test_a_surname_of_two_words_is_the_full_name_given_earlier():
-    text = 'Title\n\nForeign Minister Jean-Marc Le Roux met his counterpart.\n\n"We will not be naive," Le Roux said.'
-    assert only(text)[1] == "Jean-Marc Le Roux"
-
-
-def test_a_bare_surname_after_an_arabic_article_is_the_full_name():
-    text = 'Title\n\nEnergy Minister Khalid al-Rashed met his counterpart.\n\n"We will respond," Rashed said.'
-    assert only(text)[1] == "Khalid al-Rashed"
 
 
 def test_a_dated_month_abbreviation_is_not_a_name():
