@@ -201,6 +201,7 @@ COUNTRY_WORDS: dict[str, str] = {
     # ("the envoy for Syria Alexander Lavrentyev", "ambassador in Vienna Mikhail Ulyanov")
     **dict.fromkeys(WORLD_PLACES, "other"),
 }
+COUNTRY_KEYS = frozenset(COUNTRY_WORDS.values())  # "russia", "us", …, "other"
 COUNTRY_GOVERNMENT_WORDS = frozenset({"government", "side", "authorities", "leadership"})
 ABBREVIATIONS = frozenset(
     {
@@ -471,7 +472,7 @@ def _collect_names(reading: _Reading) -> None:
     for mention in reading.mentions:
         name = _full_name(reading, mention.referent).name
         countries = reading.countries_by_name.setdefault(name, set())
-        countries |= mention.referent.countries | {word for word in mention.title if word in COUNTRY_WORDS.values()}
+        countries |= mention.referent.countries | mention.title & COUNTRY_KEYS
 
 
 def _headline_case(tokens: list[_Token]) -> bool:
@@ -1005,13 +1006,12 @@ def _titled_mention(reading: _Reading, wanted: set[str], position: int) -> Refer
     """The person last given these title words before ``position``, else the first one after; failing that, one
     given them without any country ("Turkish FM" is the "Foreign Minister Mevlut Cavusoglu" named later)."""
     before, after = _mentions_near(reading, position)
-    countries = set(COUNTRY_WORDS.values())
 
     def titled(mention: _Mention, countryless: bool) -> bool:
         if mention.referent.kind != "person":
             return False
         missing = wanted - mention.title - set(mention.referent.name.lower().split())
-        return not missing or countryless and missing <= countries and not mention.referent.countries and not mention.title & countries
+        return not missing or countryless and missing <= COUNTRY_KEYS and not mention.referent.countries and not mention.title & COUNTRY_KEYS
 
     for countryless in (False, True):
         match = next((mention for mention in reversed(before) if titled(mention, countryless)), None) or next(
