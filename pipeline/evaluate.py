@@ -21,6 +21,8 @@ class EvalReport:
     confusion: np.ndarray
     per_class: dict[str, tuple[float, float, float, int]]  # label -> precision, recall, f1, support
     misclassified: list[dict]
+    gold: list[str]
+    predicted: list[str]
 
 
 def evaluate_predictions(
@@ -62,6 +64,8 @@ def evaluate_predictions(
         confusion=confusion_matrix(gold, predicted, labels=labels),
         per_class={l: (float(p), float(r), float(f), int(s)) for l, p, r, f, s in zip(labels, precision, recall, f1, support)},
         misclassified=misclassified,
+        gold=list(gold),
+        predicted=predicted,
     )
 
 
@@ -69,16 +73,42 @@ def macro_f1_interval(
     gold: list[str], predicted: list[str], labels: list[str], resamples: int, confidence: float, seed: int
 ) -> tuple[float, float]:
     """Percentile bootstrap over sentences: how far macro-F1 could move on another sample of the same size."""
-    codes = {label: i for i, label in enumerate(labels)}
-    y_true = np.array([codes.get(g, -1) for g in gold])
-    y_pred = np.array([codes.get(p, -1) for p in predicted])
+    macro_f1 = _macro_f1_of_codes(len(labels))
+    return _paired_bootstrap(macro_f1, _codes([gold, predicted], labels), resamples, confidence, seed)
 
+
+def macro_f1_gain(
+    gold: list[str], candidate: list[str], reference: list[str], labels: list[str], resamples: int, confidence: float, seed: int
+) -> tuple[float, float, float]:
+    """The candidate's macro-F1 minus the reference's on the same sentences, with a paired bootstrap interval: both
+    models are scored on each resample, so what the two share (the sample's easy and hard sentences) cancels out and
+    the interval says whether the gain is more than another sample of this size could undo."""
+    macro_f1 = _macro_f1_of_codes(len(labels))
+    codes = _codes([gold, candidate, reference], labels)
+
+    def gain(true: np.ndarray, first: np.ndarray, second: np.ndarray) -> float:
+        return macro_f1(true, first) - macro_f1(true, second)
+
+    low, high = _paired_bootstrap(gain, codes, resamples, confidence, seed)
+    return float(gain(*codes)), low, high
+
+
+def _codes(columns: list[list[str]], labels: list[str]) -> list[np.ndarray]:
+    index = {label: i for i, label in enumerate(labels)}
+    return [np.array([index.get(value, -1) for value in column]) for column in columns]
+
+
+def _macro_f1_of_codes(n_labels: int):
     def macro_f1(true: np.ndarray, pred: np.ndarray) -> float:
-        return f1_score(true, pred, labels=list(range(len(labels))), average="macro", zero_division=0)
+        return f1_score(true, pred, labels=list(range(n_labels)), average="macro", zero_division=0)
 
+    return macro_f1
+
+
+def _paired_bootstrap(statistic, columns: list[np.ndarray], resamples: int, confidence: float, seed: int) -> tuple[float, float]:
     result = stats.bootstrap(
-        (y_true, y_pred),
-        macro_f1,
+        tuple(columns),
+        statistic,
         paired=True,
         vectorized=False,
         n_resamples=resamples,

@@ -15,7 +15,7 @@ import numpy as np
 from pipeline import tracking
 from pipeline.config import Config
 from pipeline.data import _holdout, build_splits, grouped_folds, subsample, to_dataset
-from pipeline.evaluate import EvalReport, evaluate_predictions, format_table
+from pipeline.evaluate import EvalReport, evaluate_predictions, format_table, macro_f1_gain
 from pipeline.labels import LabelledSentence, data_digest, expand_files, load_labelled
 from pipeline.model import BundleMeta, read_meta, resolve_model, save_bundle
 from pipeline.predict import Predictor, load_predictor
@@ -69,11 +69,12 @@ def wire_rows(config: Config) -> list[LabelledSentence]:
     return [LabelledSentence(f"{g.file}:{g.start}", g.sentence, g.label, g.file, "wire", "", g.speaker) for g in rows]
 
 
-def evaluate_all(predictor: Predictor, test, extra_sets: dict, config: Config, say: Say) -> list[EvalReport]:
+def evaluate_all(predictor: Predictor, test, extra_sets: dict, config: Config, say: Say, prefix: str = "") -> list[EvalReport]:
+    """One report per set: the test split first, then ``extra_sets``; metric names start with ``prefix`` + set name."""
     reports = []
     names = test.features["label"].names
     sets = {"test": (test["text"], [names[i] for i in test["label"]])} | extra_sets
-    for prefix, (texts, gold) in sets.items():
+    for name, (texts, gold) in sets.items():
         if not texts:
             continue
         report = evaluate_predictions(
@@ -81,7 +82,7 @@ def evaluate_all(predictor: Predictor, test, extra_sets: dict, config: Config, s
             gold,
             predictor.predict(texts),
             predictor.labels,
-            prefix,
+            prefix + name,
             bootstrap=config.evaluate.bootstrap,
             confidence=config.evaluate.confidence,
             seed=config.seed,
@@ -177,25 +178,64 @@ def evaluate_job(config: Config, model_ref: str | None, corpus: Path | None, pro
     champion = tracking.champion_version(registry)
     with tracking.tracked_run(tracking.run_name(name), tags, experiment):
         tracking.log_datasets({"test": splits["test"]}, source=",".join(map(str, data.files)))
-        metrics = log_reports(evaluate_all(load_predictor(folder, backend, config.score.batch_size), splits["test"], extra, config, say))
+        reports = evaluate_all(load_predictor(folder, backend, config.score.batch_size), splits["test"], extra, config, say)
+        metrics = log_reports(reports)
         decision = {"candidate_version": candidate.version if candidate else None, "champion_version": None}
         if champion is not None and (candidate is None or champion.version != candidate.version):
             champion_folder = tracking.download_bundle(f"models:/{registry}@{tracking.CHAMPION}", config)
-            champion_test = evaluate_predictions(
-                splits["test"]["text"],
-                [config.labels[i] for i in splits["test"]["label"]],
-                load_predictor(champion_folder, backend, config.score.batch_size).predict(splits["test"]["text"]),
-                config.labels,
-                "champion_test",
-            )
-            mlflow.log_metrics(champion_test.metrics)
-            say(format_table(champion_test))
-            decision["champion_version"] = champion.version
-            decision["champion_test_macro_f1"] = champion_test.metrics["champion_test_macro_f1"]
+            champion_predictor = load_predictor(champion_folder, backend, config.score.batch_size)
+            comparison = compare_with_champion(reports, champion_predictor, splits["test"], extra, config, say)
+            mlflow.log_metrics(comparison)
+            decision |= {"champion_version": champion.version} | comparison
+            decision |= {"data_digest": data.digest, "champion_data_digest": tracking.run_tag(champion.run_id, "data_digest")}
         decision["candidate_test_macro_f1"] = metrics["test_macro_f1"]
         decision |= _promotion(registry, candidate, champion, decision, promote, say)
         mlflow.set_tags({"promotion": decision["verdict"]})
     return metrics | decision
+
+
+def compare_with_champion(
+    reports: list[EvalReport], champion: Predictor, test, extra_sets: dict, config: Config, say: Say
+) -> dict[str, float]:
+    """The champion scored on the candidate's sets (``champion_<set>_*``), and per set the candidate's macro-F1 gain
+    over it (``<set>_gain_over_champion``) with a paired bootstrap interval (``_low`` / ``_high``)."""
+    champion_reports = evaluate_all(champion, test, extra_sets, config, lambda message: None, prefix="champion_")
+    metrics: dict[str, float] = {}
+    for ours, theirs in zip(reports, champion_reports, strict=True):
+        metrics |= theirs.metrics
+        key = f"{ours.prefix}_gain_over_champion"
+        if config.evaluate.bootstrap:
+            gain, low, high = macro_f1_gain(
+                ours.gold, ours.predicted, theirs.predicted, ours.labels,
+                config.evaluate.bootstrap, config.evaluate.confidence, config.seed,
+            )
+            metrics |= {key: gain, f"{key}_low": low, f"{key}_high": high}
+            interval = f" [{low:+.3f}, {high:+.3f}]"
+        else:
+            metrics[key] = ours.metrics[f"{ours.prefix}_macro_f1"] - theirs.metrics[f"{theirs.prefix}_macro_f1"]
+            interval = ""
+        say(f"{ours.prefix}: champion macro-F1 {theirs.metrics[f'{theirs.prefix}_macro_f1']:.3f}, gain {metrics[key]:+.3f}{interval}")
+    return metrics
+
+
+def _gain_interval(decision: dict) -> str:
+    """The test gain's interval for the verdict, and a warning when it straddles zero."""
+    low, high = decision.get("test_gain_over_champion_low"), decision.get("test_gain_over_champion_high")
+    if low is None:
+        return ""
+    noise = "; within what the test sample leaves open" if low <= 0 <= high else ""
+    return f"; gain {decision['test_gain_over_champion']:+.4f}, bootstrap interval [{low:+.4f}, {high:+.4f}]{noise}"
+
+
+def _data_caveat(decision: dict) -> str:
+    """Models trained on other data were split differently: the champion may have trained on today's test sentences."""
+    theirs = decision.get("champion_data_digest")
+    if not theirs or theirs == decision["data_digest"]:
+        return ""
+    return (
+        f". Caution: the champion was trained on other data ({theirs}, now {decision['data_digest']}), so the test split"
+        " may hold sentences it was trained on; the sets neither model trained on (seed, wire, corpus) compare them fairly"
+    )
 
 
 def _promotion(registry: str, candidate, champion, decision: dict, promote: bool, say: Say) -> dict:
@@ -208,14 +248,15 @@ def _promotion(registry: str, candidate, champion, decision: dict, promote: bool
     elif champion.version == candidate.version:
         verdict = f"version {candidate.version} already holds the champion alias"
     elif decision["candidate_test_macro_f1"] > decision["champion_test_macro_f1"]:
-        better = f"{decision['candidate_test_macro_f1']:.4f} > {decision['champion_test_macro_f1']:.4f}"
+        better = f"{decision['candidate_test_macro_f1']:.4f} > {decision['champion_test_macro_f1']:.4f}{_gain_interval(decision)}"
         verdict = f"version {candidate.version} beats champion v{champion.version} on test macro-F1 ({better})"
         if promote:
             tracking.set_champion(registry, candidate.version)
             verdict += "; champion moved"
     else:
-        worse = f"{decision['candidate_test_macro_f1']:.4f} <= {decision['champion_test_macro_f1']:.4f}"
+        worse = f"{decision['candidate_test_macro_f1']:.4f} <= {decision['champion_test_macro_f1']:.4f}{_gain_interval(decision)}"
         verdict = f"champion stays v{champion.version}: candidate v{candidate.version} is not better on test macro-F1 ({worse})"
+    verdict += _data_caveat(decision)
     say(verdict)
     return {"verdict": verdict}
 

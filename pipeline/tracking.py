@@ -188,6 +188,14 @@ def set_champion(name: str, version: str) -> None:
     MlflowClient().set_registered_model_alias(name, CHAMPION, version)
 
 
+def run_tag(run_id: str | None, key: str) -> str | None:
+    """One tag of a run in this store; None without a run id, the run (purged) or the tag."""
+    try:
+        return MlflowClient().get_run(run_id).data.tags.get(key) if run_id else None
+    except mlflow.exceptions.MlflowException:
+        return None
+
+
 def version_of_run(name: str, run_id: str | None):
     """The registered version logged by training run ``run_id``, or None."""
     if not run_id:

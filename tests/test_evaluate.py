@@ -1,4 +1,4 @@
-from pipeline.evaluate import evaluate_predictions, format_table, plot_confusion, plot_per_class
+from pipeline.evaluate import evaluate_predictions, format_table, macro_f1_gain, plot_confusion, plot_per_class
 from pipeline.types import Prediction
 
 LABELS = ["welcoming", "conditional", "critical_of_us", "neutral"]
@@ -47,3 +47,29 @@ def test_bootstrap_is_reproducible_under_the_seed_and_off_at_zero():
     assert runs[0]["t_macro_f1_low"] == runs[1]["t_macro_f1_low"]
     assert runs[0]["t_macro_f1_low"] != runs[2]["t_macro_f1_low"]
     assert "t_macro_f1_low" not in evaluate_predictions(["s"] * 60, gold, predictions, LABELS, "t").metrics
+
+
+def _labels_of(predictions):
+    return [p.label for p in predictions]
+
+
+def test_gain_over_a_reference_is_zero_for_the_same_predictions_and_clear_for_a_much_better_model():
+    gold, better = _mostly_right(300, every=10)
+    _, worse = _mostly_right(300, every=2)
+    same = macro_f1_gain(gold, _labels_of(better), _labels_of(better), LABELS, 300, 0.95, seed=0)
+    assert same == (0.0, 0.0, 0.0)
+    gain, low, high = macro_f1_gain(gold, _labels_of(better), _labels_of(worse), LABELS, 300, 0.95, seed=0)
+    single = [evaluate_predictions(["s"] * 300, gold, p, LABELS, "x").metrics["x_macro_f1"] for p in (better, worse)]
+    assert abs(gain - (single[0] - single[1])) < 1e-12
+    assert 0 < low < gain < high
+
+
+def test_gain_interval_is_paired_so_a_small_consistent_gain_is_told_apart():
+    """Two models that differ on 4 of 400 sentences: each one's own interval is wide, the paired gain's is not."""
+    gold, reference = _mostly_right(400, every=5)
+    candidate = [pred(g) if i in (0, 100, 200, 300) else p for i, (g, p) in enumerate(zip(gold, reference))]
+    gain, low, high = macro_f1_gain(gold, _labels_of(candidate), _labels_of(reference), LABELS, 500, 0.95, seed=1)
+    alone = evaluate_predictions(["s"] * 400, gold, reference, LABELS, "r", bootstrap=500, seed=1).metrics
+    assert 0 < gain < 0.02
+    assert low >= 0
+    assert high - low < (alone["r_macro_f1_high"] - alone["r_macro_f1_low"]) / 3

@@ -154,6 +154,34 @@ def test_promotion_moves_champion_only_for_a_higher_macro_f1(registry, candidate
         assert "not better" in verdict["verdict"]
 
 
+@pytest.mark.parametrize("low, high, noise", [(-0.02, 0.06, True), (0.01, 0.07, False)])
+def test_verdict_gives_the_gain_interval_and_says_when_it_straddles_zero(registry, low, high, noise):
+    name, (first, second) = registry
+    decision = {"candidate_test_macro_f1": 0.64, "champion_test_macro_f1": 0.60, "test_gain_over_champion": 0.04}
+    decision |= {"test_gain_over_champion_low": low, "test_gain_over_champion_high": high}
+    verdict = _promotion(name, second, tracking.champion_version(name), decision, promote=False, say=lambda m: None)["verdict"]
+    assert f"gain +0.0400, bootstrap interval [{low:+.4f}, {high:+.4f}]" in verdict
+    assert ("within what the test sample leaves open" in verdict) == noise
+
+
+@pytest.mark.parametrize("champion_data, caution", [("aaaa", False), ("bbbb", True), (None, False)])
+def test_verdict_cautions_when_the_champion_was_trained_on_other_data(registry, champion_data, caution):
+    name, (first, second) = registry
+    decision = {"candidate_test_macro_f1": 0.5, "champion_test_macro_f1": 0.6, "data_digest": "aaaa", "champion_data_digest": champion_data}
+    verdict = _promotion(name, second, tracking.champion_version(name), decision, promote=False, say=lambda m: None)["verdict"]
+    assert ("trained on other data (bbbb, now aaaa)" in verdict) == caution
+
+
+def test_run_tag_reads_a_runs_tag_and_is_none_for_no_run(store):
+    config, experiment = store
+    with tracking.tracked_run("tagged", {"data_digest": "abc123"}, experiment) as run:
+        pass
+    assert tracking.run_tag(run.info.run_id, "data_digest") == "abc123"
+    assert tracking.run_tag(run.info.run_id, "absent") is None
+    assert tracking.run_tag(None, "data_digest") is None
+    assert tracking.run_tag("0" * 32, "data_digest") is None
+
+
 def test_without_promote_the_champion_never_moves(registry):
     name, (first, second) = registry
     decision = {"candidate_test_macro_f1": 0.99, "champion_test_macro_f1": 0.10}
@@ -219,6 +247,9 @@ def test_evaluate_promotes_only_a_better_model_and_scores_via_the_alias(champion
     tie = evaluate_job(config, str(bundle), None, promote=True, **quiet)
     assert tie["champion_version"] == tracking.champion_version(name).version and str(tie["champion_version"]) == rival
     assert tie["champion_test_macro_f1"] == tie["test_macro_f1"], "same weights, same test data, one evaluation run"
+    for evaluated in ("test", "seed", "wire"):
+        assert tie[f"{evaluated}_gain_over_champion"] == 0.0
+        assert tie[f"{evaluated}_gain_over_champion_low"] == tie[f"{evaluated}_gain_over_champion_high"] == 0.0
     assert "not better" in tie["verdict"]
 
     sentences = tmp_path / "sentences.txt"
