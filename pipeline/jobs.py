@@ -37,13 +37,12 @@ def training_data(config: Config) -> TrainingData:
     return TrainingData(rows, files, data_digest(files))
 
 
-def evaluation_sets(config: Config, corpus: Path | None) -> dict[str, tuple[list[str], list[str]]]:
+def evaluation_sets(config: Config, corpus: Path | None, wire: list[LabelledSentence]) -> dict[str, tuple[list[str], list[str]]]:
     """Named (texts, labels) sets evaluated besides the test split: seeds, the wire set, real-corpus gold if given."""
     sets = {}
     if config.data.seed_gold and Path(config.data.seed_gold).exists():
         seeds = load_labelled([Path(config.data.seed_gold)], config.labels)
         sets["seed"] = ([r.sentence for r in seeds], [r.label for r in seeds])
-    wire = wire_rows(config)
     if wire:
         sets["wire"] = ([r.sentence for r in wire], [r.label for r in wire])
     if corpus is not None:
@@ -112,8 +111,8 @@ def train_job(config: Config, corpus: Path | None, say: Say) -> dict:
     experiment = tracking.setup(config)
     data = training_data(config)
     splits = build_splits(data.rows, config.labels, config.data.val_fraction, config.data.test_fraction, config.seed)
-    extra = evaluation_sets(config, corpus)
     wire = wire_rows(config)
+    extra = evaluation_sets(config, corpus, wire)
     name = tracking.run_name("minilm")
     models = Path(config.models_dir)
     models.mkdir(parents=True, exist_ok=True)
@@ -170,7 +169,7 @@ def evaluate_job(config: Config, model_ref: str | None, corpus: Path | None, pro
     meta = read_meta(folder)
     data = training_data(config)
     splits = build_splits(data.rows, config.labels, config.data.val_fraction, config.data.test_fraction, config.seed)
-    extra = evaluation_sets(config, corpus)
+    extra = evaluation_sets(config, corpus, wire_rows(config))
     name = f"eval-{meta.run_name or folder.name}"
     tags = tracking.standard_tags(config, data.digest) | {"model_type": "evaluation", "model_run_id": meta.run_id or ""}
     registry = config.tracking.registered_model
@@ -268,7 +267,7 @@ def baselines_job(config: Config, corpus: Path | None, names: list[str], say: Sa
     experiment = tracking.setup(config)
     data = training_data(config)
     splits = build_splits(data.rows, config.labels, config.data.val_fraction, config.data.test_fraction, config.seed)
-    extra = evaluation_sets(config, corpus)
+    extra = evaluation_sets(config, corpus, wire_rows(config))
     results = {}
     for name in names or list(BASELINES):
         if name not in BASELINES:

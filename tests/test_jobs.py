@@ -32,13 +32,14 @@ def test_wire_rows_are_the_labelled_clauses(workdir):
     config = tiny_config(workdir, [f"data.wire={write_wire(workdir / 'wire', ['welcoming', None, 'neutral'])}"])
     rows = wire_rows(config)
     assert [(r.sentence, r.label, r.source) for r in rows] == [("We welcome the talks,", "welcoming", "wire")]
-    assert evaluation_sets(config, None)["wire"] == (["We welcome the talks,"], ["welcoming"])
+    assert evaluation_sets(config, None, rows)["wire"] == (["We welcome the talks,"], ["welcoming"])
 
 
 def test_no_wire_set_when_unset_or_absent(workdir):
     assert wire_rows(tiny_config(workdir, ["data.wire=null"])) == []
     assert wire_rows(tiny_config(workdir, [f"data.wire={workdir / 'missing'}"])) == []
-    assert "wire" not in evaluation_sets(tiny_config(workdir, ["data.wire=null"]), None)
+    unset = tiny_config(workdir, ["data.wire=null"])
+    assert "wire" not in evaluation_sets(unset, None, wire_rows(unset))
 
 
 def test_an_unknown_wire_label_names_the_file(workdir):
