@@ -291,6 +291,8 @@ def cv_job(config: Config, say: Say) -> dict:
     data = training_data(config)
     folds = grouped_folds(data.rows, config.labels, config.cv.folds, config.seed)
     dataset = to_dataset(data.rows, config.labels)
+    wire = wire_rows(config)
+    calibration = to_dataset(wire, config.labels) if wire else None  # as in train_job, so fold ECE matches its test ECE
     scores = []
     tags = tracking.standard_tags(config, data.digest) | {"model_type": "cross-validation"}
     with tracking.tracked_run(tracking.run_name(f"cv{config.cv.folds}-minilm"), tags, experiment) as parent:
@@ -306,6 +308,7 @@ def cv_job(config: Config, say: Say) -> dict:
                     dataset.select(fit_idx),
                     dataset.select(val_idx),
                     on_epoch=lambda epoch, m: mlflow.log_metrics(m, step=epoch),
+                    calibration=calibration,
                 )
                 test = dataset.select(test_idx)
                 with tempfile.TemporaryDirectory() as folder:
@@ -314,7 +317,7 @@ def cv_job(config: Config, say: Say) -> dict:
                     predictions = load_predictor(folder, "torch").predict(test["text"])
                 gold = [config.labels[i] for i in test["label"]]
                 report = evaluate_predictions(test["text"], gold, predictions, config.labels, "test")
-                mlflow.log_metrics(report.metrics | {"train_seconds": result.train_seconds})
+                mlflow.log_metrics(report.metrics | {"train_seconds": result.train_seconds, "temperature": result.temperature})
                 scores.append(report.metrics["test_macro_f1"])
                 say(f"fold {fold}: test macro-F1 {scores[-1]:.3f}")
         summary = {"cv_macro_f1_mean": statistics.mean(scores), "cv_macro_f1_sd": statistics.stdev(scores) if len(scores) > 1 else 0.0}

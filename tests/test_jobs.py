@@ -67,3 +67,23 @@ def test_the_temperature_is_fitted_on_the_calibration_set(workdir, monkeypatch, 
     calibration = to_dataset(training_data(config).rows[:7], config.labels) if with_calibration_set else None
     train.fine_tune(config, splits["train"], splits["validation"], calibration=calibration)
     assert fitted_on == [7 if with_calibration_set else len(splits["validation"])]
+
+
+@pytest.mark.slow
+def test_cv_logs_a_parent_run_with_one_child_per_fold(workdir):
+    import mlflow
+
+    from pipeline.jobs import cv_job
+
+    config = tiny_config(workdir, ["cv.folds=2", "evaluate.bootstrap=0"])
+    said = []
+    summary = cv_job(config, said.append)
+    assert len(summary["folds"]) == 2
+    runs = mlflow.search_runs(experiment_names=[config.tracking.experiment], output_format="list")
+    parent = next(r for r in runs if r.info.run_id == summary["run_id"])
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == summary["run_id"]]
+    assert sorted(r.data.tags["fold"] for r in children) == ["0", "1"]
+    assert sorted(r.data.metrics["test_macro_f1"] for r in children) == sorted(summary["folds"])
+    assert all(r.data.metrics["temperature"] > 0 for r in children)
+    assert abs(parent.data.metrics["cv_macro_f1_mean"] - sum(summary["folds"]) / 2) < 1e-9
+    assert said[-1].startswith("cross-validation macro-F1: ")
