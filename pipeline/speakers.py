@@ -311,7 +311,7 @@ class _Reading:
     mark_places: dict[int, tuple[int, int]] = field(default_factory=dict)  # mark start -> (sentence, token)
     mentions: list[_Mention] = field(default_factory=list)
     mention_positions: list[int] = field(default_factory=list)
-    full_names: dict[str, Referent] = field(default_factory=dict)
+    full_names: dict[str, list[tuple[int, Referent]]] = field(default_factory=dict)  # word -> (position, full name)
     organisations: list[Referent] = field(default_factory=list)
     countries_by_name: dict[str, set[str]] = field(default_factory=dict)
     events: list[_Event] = field(default_factory=list)
@@ -464,15 +464,23 @@ def _collect_names(reading: _Reading) -> None:
             reading.mention_positions.append(run[0].start)
             if referent.kind == "person" and " " in referent.name:
                 for word in referent.name.split():
-                    reading.full_names.setdefault(word, referent)
+                    _add_full_name(reading, word, run[0].start, referent)
                     if PREFIXED_NAME.fullmatch(word):  # "al-Falih" is "Falih" later
-                        reading.full_names.setdefault(word.split("-", 1)[1], referent)
+                        _add_full_name(reading, word.split("-", 1)[1], run[0].start, referent)
             elif referent.kind == "body" and len(reading.organisations) < ORGANISATION_LIMIT:
                 reading.organisations.append(referent)
     for mention in reading.mentions:
-        name = _full_name(reading, mention.referent).name
+        name = _full_name(reading, mention.referent, mention.position).name
         countries = reading.countries_by_name.setdefault(name, set())
         countries |= mention.referent.countries | mention.title & COUNTRY_KEYS
+
+
+def _add_full_name(reading: _Reading, word: str, position: int, referent: Referent) -> None:
+    """Remember where each person a name word belongs to is named: two Kims in one article are two people. A
+    shorter form of a name already known ("Le Drian" after "Jean-Yves Le Drian") counts as that person."""
+    known = reading.full_names.setdefault(word, [])
+    fuller = next((other for _, other in known if other.name.endswith(" " + referent.name)), referent)
+    known.append((position, fuller))
 
 
 def _headline_case(tokens: list[_Token]) -> bool:
@@ -886,7 +894,7 @@ def _resolve_words(reading: _Reading, words: list[str], position: int) -> Refere
     named = [mention for mention in (_name_from_words(tuple(run)) for run in _name_runs(phrase)) if mention is not None]
     for referent, _ in named:
         if referent.kind == "person":
-            return _full_name(reading, referent)
+            return _full_name(reading, referent, position)
         if referent.kind == "body":
             return _full_organisation(reading, referent)
     role = _resolve_role(reading, lowered, words, position)  # "the Russian ambassador" is a person
@@ -915,15 +923,26 @@ def _name_runs(words: list[str]) -> list[list[str]]:
     return named + [run for run in runs if run not in named and not _possessive(run[-1])]
 
 
-def _full_name(reading: _Reading, referent: Referent) -> Referent:
-    """A bare or partial name ("Peskov", "Mr Kim") to the full name the article gives it."""
+def _full_name(reading: _Reading, referent: Referent, position: int) -> Referent:
+    """A bare or partial name ("Peskov", "Mr Kim") to the full name the article gives it (see ``_person_named``)."""
     words = referent.name.split()
     if len(words) == 1 and words[0] in reading.full_names:
-        return reading.full_names[words[0]]
-    fuller = reading.full_names.get(words[-1]) if words else None
+        return _person_named(reading, words[0], position)
+    fuller = _person_named(reading, words[-1], position) if words and words[-1] in reading.full_names else None
     if fuller is not None and fuller.name.endswith(" " + referent.name):  # "Le Drian" is "Jean-Yves Le Drian"
         return fuller
     return referent
+
+
+def _person_named(reading: _Reading, word: str, position: int) -> Referent:
+    """Of the people whose name has ``word``, one whose first or last word it is (a surname: "Ghani" is Ashraf
+    Ghani, not Abdul Ghani Baradar), the one named last before ``position`` ("Kim" after "spokesman Kim
+    Eui-kyeom"), else the first named."""
+    candidates = reading.full_names[word]
+    surnames = [(at, person) for at, person in candidates if word in (person.name.split()[0], person.name.split()[-1])]
+    candidates = surnames or candidates
+    earlier = [person for at, person in candidates if at < position]
+    return earlier[-1] if earlier else candidates[0][1]
 
 
 def _spelled_out(reading: _Reading, acronym: str) -> Referent:
@@ -1017,7 +1036,7 @@ def _titled_mention(reading: _Reading, wanted: set[str], position: int) -> Refer
         match = next((mention for mention in reversed(before) if titled(mention, countryless)), None) or next(
             (mention for mention in after if titled(mention, countryless)), None)
         if match is not None:
-            return _full_name(reading, match.referent)
+            return _full_name(reading, match.referent, match.position)
     return None
 
 
@@ -1053,7 +1072,7 @@ def _previous_subject(reading: _Reading, position: int, same_paragraph: bool = F
 def _latest_mention(reading: _Reading, position: int) -> Referent | None:
     for mention in reversed(_mentions_near(reading, position)[0]):
         if mention.referent.kind == "person":
-            return _full_name(reading, mention.referent)
+            return _full_name(reading, mention.referent, mention.position)
     return None
 
 
@@ -1143,7 +1162,7 @@ def _heading_speaker(reading: _Reading, paragraph: int) -> Referent | None:
     mention = _name_from_words(tuple(words))
     if mention is None or mention[0].kind == "country":
         return None
-    return _full_name(reading, mention[0])
+    return _full_name(reading, mention[0], tokens[0].start)
 
 
 def _neighbour_speaker(reading: _Reading, quote_index: int, paragraph: int) -> Referent | None:

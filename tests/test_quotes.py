@@ -252,6 +252,22 @@ def test_a_bare_surname_is_the_full_name_given_earlier(full, short):
     assert only(text)[1] == full
 
 
+def test_a_shared_surname_is_the_person_named_last_before_the_quote():
+    text = (
+        'Title\n\nChairman Park Tae-su arrived in Seoul on Monday.\n\nHis spokeswoman, Park Hye-rin, said the talks '
+        'went well.\n\n"A door has been opened," Park told reporters.'
+    )
+    assert only(text)[1] == "Park Hye-rin"
+
+
+def test_a_bare_name_is_the_person_whose_surname_it_is_not_whose_middle_name():
+    text = (
+        'Title\n\nPresident Samir Nadeem rejected the demand.\n\nThe deal was signed by rebel chief Walid Nadeem '
+        'Farouk on Saturday.\n\n"That cannot be promised on our behalf," Nadeem said.'
+    )
+    assert only(text)[1] == "Samir Nadeem"
+
+
 @pytest.mark.parametrize(
     ("subject", "name"),
     [
