@@ -994,10 +994,13 @@ def _resolve_role(reading: _Reading, lowered: list[str], words: list[str], posit
     if lowered[0] in INDEFINITE_DETERMINERS:  # the description as written, up to its role word
         end = max(index for index, word in enumerate(lowered) if word == head)
         description = words[1 : end + 1]
-        if not any(word[:1].isupper() for word in description):
+        if len(description) == 1:  # "one official said": nobody the text names or describes
             return None
         countries = frozenset(COUNTRY_WORDS[word.lower()] for word in description if word.lower() in COUNTRY_WORDS)
         return Referent(" ".join(description), kind, countries)
+    latest = _latest_speaker(reading, position, kind)
+    if latest is not None and latest.name.lower().split()[-1] == head:  # "the diplomat": the unnamed one just heard
+        return latest
     if kind == "person":
         bare = [_strip_possessive(word) for word in lowered]
         wanted = set(_title_words([word for word in bare if word in TITLE_WORDS or word in COUNTRY_WORDS or word in PERSON_ROLES]))

@@ -419,6 +419,22 @@ def test_non_officials_get_their_speaker():
     assert only('Title\n\n"Prices doubled in a month," said Maria Lopez, a baker in the capital.')[1] == "Maria Lopez"
 
 
+@pytest.mark.parametrize(
+    ("described", "later"),
+    [
+        ("A senior government official, who asked not to be named, said the date was final.", "the official said"),
+        ("A senior European diplomat who asked not to be named said little had changed.", "the diplomat said"),
+    ],
+)
+def test_the_role_noun_after_an_unnamed_speaker_is_that_speaker(described, later):
+    text = (
+        f'Title\n\nTop diplomat and senior official Anna Berg said the talks "went well."\n\n{described} '
+        f'"There will be no more extensions," {later}.'
+    )
+    speaker = found(text)[-1][1]
+    assert speaker == described.split(",")[0].split(" who ")[0].removeprefix("A ")
+
+
 def test_one_unnamed_official_is_not_the_official_named_before():
     text = 'Title\n\nSpokeswoman Anna Berg said the talks "went well."\n\n"Nothing will change," one official said.'
     assert [speaker for _, speaker in found(text)] == ["Anna Berg", None]
