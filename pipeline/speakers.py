@@ -80,6 +80,7 @@ CALENDAR_WORDS = frozenset(
 )
 # Abbreviated months are also given names ("Zhang Jun"): a date only when not right after a name.
 MONTH_ABBREVIATIONS = frozenset({"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"})
+NAME_LOOKALIKES = MONTH_ABBREVIATIONS | {"he"}  # given names only right after a name: "Zhang Jun", "Liu He"
 # Capitalised words that open sentences or clauses without being part of a name.
 NOT_NAME_WORDS = CALENDAR_WORDS | MONTH_ABBREVIATIONS | frozenset(
     {
@@ -154,7 +155,8 @@ ORGANISATION_HEADS = frozenset(
     {
         "ministry", "department", "house", "office", "council", "agency", "committee", "commission",
         "government", "embassy", "administration", "treasury", "affairs", "post", "times", "assembly",
-        "parliament", "duma", "senate", "congress", "organization", "organisation",
+        "parliament", "duma", "senate", "congress", "organization", "organisation", "university", "institute",
+        "center", "centre", "academy", "foundation", "party",
     }
 )
 # Media are where words were reported, not who said them ("according to Reuters").
@@ -495,7 +497,7 @@ def _capitalised_runs(tokens: list[_Token]) -> Iterator[list[_Token]]:
     run: list[_Token] = []
     for index, token in enumerate(tokens):
         following = tokens[index + 1] if index + 1 < len(tokens) else None
-        month = token.lower in MONTH_ABBREVIATIONS and not (run and _is_name_word(run[-1].text))
+        month = token.lower in NAME_LOOKALIKES and not (run and _is_name_word(run[-1].text))
         breaks = month or token.lower in CALENDAR_WORDS or token.lower in SPEECH_VERBS or token.lower in SPEECH_PARTICIPLES
         extends = not breaks and (_is_capitalised(token) or token.lower in TITLE_WORDS)
         links = bool(run) and token.lower in NAME_CONNECTORS and following is not None and _is_capitalised(following)
@@ -541,6 +543,9 @@ def _name_from_words(words: tuple[str, ...]) -> tuple[Referent, frozenset[str]] 
         return None
     lowered = [word.lower() for word in words]
     countries = frozenset(COUNTRY_WORDS[word] for word in lowered if word in COUNTRY_WORDS)
+    of = lowered.index("of") if "of" in lowered else 0
+    if of >= 2 and all(_is_name_word(word) for word in words[:of]) and ORGANISATION_HEADS.intersection(lowered[of:]):
+        return Referent(" ".join(words[:of]), "person", countries), frozenset()  # "Andrei Lankov of Kookmin University"
     heads = [index for index, word in enumerate(lowered) if word in ORGANISATION_HEADS]
     titled_name_after = bool(heads) and _is_name_word(words[-1]) and any(word in TITLE_WORDS for word in lowered[heads[-1] + 1 :])
     if heads and (heads[-1] == len(words) - 1 or lowered[heads[-1] + 1] == "of" and not titled_name_after):
@@ -567,8 +572,8 @@ def _particle_in_name(words: list[str], index: int) -> bool:
 def _is_name_word(word: str) -> bool:
     if PREFIXED_NAME.fullmatch(word) or INITIALS.fullmatch(word) and word.lower() not in COUNTRY_WORDS:
         return True
-    if word.lower() in MONTH_ABBREVIATIONS:
-        return word[:1].isupper()  # inside a run only after a name, so "Zhang Jun"
+    if word.lower() in NAME_LOOKALIKES:
+        return word[:1].isupper()  # inside a run only after a name, so "Zhang Jun", "Liu He"
     if "-" in word and word.rsplit("-", 1)[-1].endswith(COMPOUND_ADJECTIVE_ENDINGS):
         return False  # "Caracas-based", "US-led": an adjective, but "Kang Kyung-wha" is a name
     lowered = word.lower()

@@ -260,6 +260,17 @@ def test_a_shared_surname_is_the_person_named_last_before_the_quote():
     assert only(text)[1] == "Park Hye-rin"
 
 
+@pytest.mark.parametrize(
+    ("introduced", "short", "full"),
+    [
+        ("Vice Premier Tan He led the delegation.", "Tan", "Tan He"),  # a given name that is also a pronoun
+        ("Pavel Orlov of Volga State University was blunter.", "Orlov", "Pavel Orlov"),  # a name, then where he works
+    ],
+)
+def test_a_bare_name_is_the_full_name_of_someone_introduced_unusually(introduced, short, full):
+    assert only(f'Title\n\n{introduced}\n\n"We will not rush," {short} said.')[1] == full
+
+
 def test_a_bare_name_is_the_person_whose_surname_it_is_not_whose_middle_name():
     text = (
         'Title\n\nPresident Samir Nadeem rejected the demand.\n\nThe deal was signed by rebel chief Walid Nadeem '
