@@ -1099,6 +1099,9 @@ def _attribute(reading: _Reading, quote_index: int, earlier: list[Referent | Non
             return event.referent, True
     if fragment:
         return None, False
+    lead_in = _colon_lead_in(reading, place)
+    if lead_in is not None:
+        return lead_in, True
     paragraph = reading.sentences[place[0]].paragraph
     if paragraph in reading.quote_only_paragraphs:
         heading = _heading_speaker(reading, paragraph)
@@ -1109,6 +1112,19 @@ def _attribute(reading: _Reading, quote_index: int, earlier: list[Referent | Non
             return earlier[quote_index - 1], True
     neighbour = _neighbour_speaker(reading, quote_index, paragraph)
     return neighbour, neighbour is not None
+
+
+def _colon_lead_in(reading: _Reading, place: tuple[int, int]) -> Referent | None:
+    """A quote after a colon with no speech verb: the subject of the words before the colon ("Foreign Minister
+    Kang Kyung-wha sounded upbeat: '…'", "Recep Tayyip Erdogan, president of Turkey: '…'")."""
+    sentence, token_index = place
+    tokens = reading.sentences[sentence].tokens
+    if token_index < 2 or tokens[token_index - 1].text != ":":
+        return None
+    words = _sentence_subject(tokens[: token_index - 1])
+    if not words or words[0].lower() in PRONOUNS:
+        return None
+    return _resolve_words(reading, words, tokens[0].start)
 
 
 def _event_right_after(reading: _Reading, place: tuple[int, int]) -> _Event | None:

@@ -271,6 +271,15 @@ def test_a_bare_name_is_the_full_name_of_someone_introduced_unusually(introduced
     assert only(f'Title\n\n{introduced}\n\n"We will not rush," {short} said.')[1] == full
 
 
+@pytest.mark.parametrize(
+    "lead_in",
+    ["In Warsaw, Foreign Minister Piotr Lis sounded upbeat:", "Piotr Lis, foreign minister of Poland:"],
+)
+def test_a_quote_after_a_colon_is_the_subjects_before_it(lead_in):
+    text = f'Title\n\n"We welcome it," Anna Berg said.\n\n{lead_in} "We see a real chance this time."'
+    assert found(text)[-1][1] == "Piotr Lis"
+
+
 def test_a_bare_name_is_the_person_whose_surname_it_is_not_whose_middle_name():
     text = (
         'Title\n\nPresident Samir Nadeem rejected the demand.\n\nThe deal was signed by rebel chief Walid Nadeem '
