@@ -185,7 +185,7 @@ WORLD_PLACES = (
     "geneva", "bern", "syria", "syrian", "damascus", "taiwan", "taipei", "tajikistan", "thailand", "thai",
     "bangkok", "tunisia", "turkey", "turkish", "ankara", "istanbul", "turkmenistan", "ukraine", "ukrainian",
     "kyiv", "kiev", "emirates", "emirati", "dhabi", "dubai", "uzbekistan", "caracas", "hanoi", "yemen",
-    "yemeni", "sanaa", "vladivostok", "astana", "sochi", "osaka", "delhi", "hong", "macau", "crimea",
+    "yemeni", "sanaa", "vladivostok", "astana", "sochi", "osaka", "delhi", "hong kong", "macau", "crimea",
 )
 # Words naming a country, its capital or its government: a speaker named so is that country.
 COUNTRY_WORDS: dict[str, str] = {
@@ -222,6 +222,7 @@ TOKEN = re.compile(
     + "|" + PARTY_TAG.pattern + r"(?![\w-])"
     + r"|[^\W_]+(?:\.[^\W_]+)+\.?"  # dotted abbreviations: "U.S."
     + r"|[A-Z]\.(?= [A-Z])"  # an initial inside a name: "John R. Bolton"
+    + r"|Hong Kong\b"  # one place, so that "Hong" stays a name ("Zhang Hong")
     + r"|[^\W_]+(?:['’\-][^\W_]+)*|[,.;:!?()\[\]–—…-]"
 )
 # An organisation's acronym ("KCNA", "IAEA", "NATO") as the subject of a speech verb is a body speaking.

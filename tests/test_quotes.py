@@ -280,6 +280,14 @@ def test_a_quote_after_a_colon_is_the_subjects_before_it(lead_in):
     assert found(text)[-1][1] == "Piotr Lis"
 
 
+def test_hong_is_a_name_and_hong_kong_a_place():
+    text = (
+        'Title\n\n"Tariffs are paid by importers," said Wu Hong, a researcher with the Academy of Trade and Economic '
+        'Cooperation.\n\n"We are calm," said a Hong Kong official.'
+    )
+    assert [speaker for _, speaker in found(text)] == ["Wu Hong", "Hong Kong official"]
+
+
 def test_a_bare_name_is_the_person_whose_surname_it_is_not_whose_middle_name():
     text = (
         'Title\n\nPresident Samir Nadeem rejected the demand.\n\nThe deal was signed by rebel chief Walid Nadeem '
