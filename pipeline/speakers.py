@@ -953,12 +953,20 @@ def _person_named(reading: _Reading, word: str, position: int) -> Referent:
 
 def _spelled_out(reading: _Reading, acronym: str) -> Referent:
     """An acronym as the organisation the article spells out with those initials ("KCNA" is the "Korean Central
-    News Agency" named earlier), else the acronym itself."""
+    News Agency" named earlier, "JCS" the "Joint Chiefs of Staff (JCS)"), else the acronym itself."""
     for organisation in reading.organisations:
-        initials = "".join(word[0] for word in organisation.name.split() if word[0].isupper())
-        if initials == acronym:
+        if _initials(organisation.name.split()) == acronym:
             return organisation
+    for defined in re.finditer(r"((?:[\w'’-]+ ){1,8})\(" + re.escape(acronym) + r"\)", reading.text):
+        words = defined.group(1).split()
+        for start in range(len(words)):
+            if words[start][:1].isupper() and _initials(words[start:]) == acronym:
+                return Referent(" ".join(words[start:]), "body")
     return Referent(acronym, "body")
+
+
+def _initials(words: list[str]) -> str:
+    return "".join(word[0] for word in words if word[0].isupper())
 
 
 def _full_organisation(reading: _Reading, referent: Referent) -> Referent:

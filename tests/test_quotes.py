@@ -288,6 +288,14 @@ def test_hong_is_a_name_and_hong_kong_a_place():
     assert [speaker for _, speaker in found(text)] == ["Wu Hong", "Hong Kong official"]
 
 
+def test_an_acronym_defined_in_brackets_is_the_organisation_it_stands_for():
+    text = (
+        'Title\n\nTwo missiles were fired, according to the Joint Staff of Defence (JSD).\n\n'
+        '"We are monitoring the situation," the JSD said.'
+    )
+    assert found(text)[-1][1] == "Joint Staff of Defence"
+
+
 def test_a_bare_name_is_the_person_whose_surname_it_is_not_whose_middle_name():
     text = (
         'Title\n\nPresident Samir Nadeem rejected the demand.\n\nThe deal was signed by rebel chief Walid Nadeem '
