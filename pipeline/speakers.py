@@ -794,7 +794,7 @@ def _left_phrase_before_aside(tokens: list[_Token], comma: int) -> tuple[list[st
                      if tokens[index].text == "," and tokens[index + 1].lower in ("who", "which")), None)
     if relative is not None and not any(token.quote is not None for token in tokens[relative:comma]):
         return _left_phrase(tokens, relative)
-    for index in range(comma - 1, max(comma - 16, 0), -1):
+    for index in range(comma - 1, max(comma - 2 * PHRASE_MAX_WORDS, 0), -1):
         if tokens[index].text == ",":
             aside = tokens[index + 1 : comma]
             if len(aside) == 1 and PARTY_TAG.fullmatch(aside[0].text):  # "Lindsey Graham, R-S.C., said"

@@ -217,6 +217,15 @@ def test_a_relative_clause_with_commas_of_its_own_is_skipped_to_find_the_subject
     assert [speaker for _, speaker in found(text)] == ["Piotr Lis", "Piotr Lis"]
 
 
+
+def test_a_long_title_set_off_by_commas_still_leaves_its_name_as_the_subject():
+    text = (
+        "Title\n\nAnna Berg spoke first.\n\nPiotr Lis, deputy director of the Centre for Comprehensive Baltic and "
+        "Nordic Studies at Tallinn's Higher School of Economics, told RT that the target was not Estonia."
+        '\n\n"We are collateral damage," he said.'
+    )
+    assert only(text)[1] == "Piotr Lis"
+
 def test_a_coordination_inside_an_apposition_is_not_two_speakers():
     text = 'Title\n\n"It is a strange way to negotiate," said Mia Lund, a Korea specialist and former State Department official.'
     assert only(text)[1] == "Mia Lund"
