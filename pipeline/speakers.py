@@ -118,6 +118,7 @@ TITLE_WORDS = frozenset(
         "former", "acting", "fm", "upper", "house", "speaker", "council", "federation", "affairs",
         "interior", "finance", "trade", "state", "department's", "ministry's", "rep", "gen", "adm", "col",
         "lt", "maj", "capt", "sgt", "prof", "aide", "mullah", "ayatollah", "sheikh", "crown", "prince",
+        "commissioner", "coordinator", "mayor", "congressman", "congresswoman", "lawmaker", "mp", "attorney",
     }
 )
 # Abbreviated titles spelled out, so "Russian FM" matches "Russia's Foreign Minister".
@@ -131,7 +132,8 @@ PERSON_ROLES = frozenset(
         "envoy", "leader", "president", "premier", "chancellor", "secretary", "senator", "director",
         "chairman", "chairwoman", "adviser", "advisor", "representative", "negotiator", "chief", "head",
         "lawmaker", "speaker", "fm", "pm", "aide", "analyst", "economist", "expert", "broker", "trader",
-        "researcher", "professor", "scholar", "source",
+        "researcher", "professor", "scholar", "source", "commissioner", "coordinator", "mayor", "congressman",
+        "congresswoman",
     }
 )
 BODY_ROLES = frozenset(

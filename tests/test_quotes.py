@@ -338,6 +338,10 @@ def test_an_acronym_defined_in_brackets_is_the_organisation_it_stands_for():
         ("Palestinian Ambassador to India Adnan Abu Saleh", "Adnan Abu Saleh"),  # a name after a role's place
         ("Chairman of the Council's International Affairs Committee Oleg Rudin", "Oleg Rudin"),
         ("House of Representatives Speaker Tom Grady", "Tom Grady"),
+        ("EU Trade Commissioner Ana Lind", "Ana Lind"),
+        ("Attorney General Tom Grady", "Tom Grady"),
+        ("Congresswoman Ana Lind", "Ana Lind"),
+        ("Mayor Ana Lind", "Ana Lind"),
     ],
 )
 def test_title_words_are_not_part_of_the_name(subject, name):
@@ -438,6 +442,11 @@ def test_a_role_noun_is_the_latest_speaker():
 def test_a_role_noun_with_a_title_finds_the_person_with_that_title():
     text = 'Title\n\nRussian Ambassador Ivan Petrov met Senator Jane Cole.\n\n"Sanctions do not work," said the Russian ambassador.'
     assert only(text)[1] == "Ivan Petrov"
+
+
+def test_a_commissioner_is_a_role_noun():
+    text = 'Title\n\nEU Trade Commissioner Ana Lind met Tom Grady.\n\n"We will not negotiate under threat," the commissioner said.'
+    assert only(text)[1] == "Ana Lind"
 
 
 def test_an_unnamed_spokesperson_is_named_by_role():
