@@ -890,7 +890,7 @@ def _resolve_words(reading: _Reading, words: list[str], position: int) -> Refere
     lowered = [word.lower() for word in words]
     if len(words) == 1 and lowered[0] in PRONOUNS:
         kind = PRONOUNS[lowered[0]]
-        subject = _previous_subject(reading, position) if kind == "person" else None
+        subject = _colon_subject_before(reading, position) or _previous_subject(reading, position) if kind == "person" else None
         return subject or _latest_speaker(reading, position, kind) or (_latest_mention(reading, position) if kind == "person" else None)
     if lowered[-1] in PLURAL_SPEAKERS:
         return None
@@ -1132,7 +1132,21 @@ def _colon_lead_in(reading: _Reading, place: tuple[int, int]) -> Referent | None
     tokens = reading.sentences[sentence].tokens
     if token_index < 2 or tokens[token_index - 1].text != ":":
         return None
-    words = _sentence_subject(tokens[: token_index - 1])
+    return _subject_before(reading, tokens, token_index - 1)
+
+
+def _colon_subject_before(reading: _Reading, position: int) -> Referent | None:
+    """The person a "he"/"she" at ``position`` refers to when its sentence opened a quote with a colon after its
+    subject: 'The spokesman, Gao Feng, was firmer: "…," he said'."""
+    tokens = reading.sentences[bisect_right(reading.sentence_starts, position) - 1].tokens
+    colon = next((index for index in range(len(tokens) - 2, 0, -1)
+                  if tokens[index].start < position and tokens[index].text == ":" and tokens[index + 1].quote is not None), None)
+    referent = _subject_before(reading, tokens, colon) if colon else None
+    return referent if referent is not None and referent.kind == "person" else None
+
+
+def _subject_before(reading: _Reading, tokens: list[_Token], end: int) -> Referent | None:
+    words = _sentence_subject(tokens[:end])
     if not words or words[0].lower() in PRONOUNS:
         return None
     return _resolve_words(reading, words, tokens[0].start)

@@ -300,6 +300,14 @@ def test_a_quote_after_a_colon_is_the_subjects_before_it(lead_in):
     assert found(text)[-1][1] == "Piotr Lis"
 
 
+def test_a_pronoun_after_a_colon_lead_in_is_the_subject_before_the_colon():
+    text = (
+        'Title\n\n"We welcome it," Anna Berg said.\n\nIn Warsaw, the trade ministry spokesman, Piotr Lis, was firmer: '
+        '"We have the means to respond," he said, "but retaliation is not our first choice."'
+    )
+    assert found(text)[-1][1] == "Piotr Lis"
+
+
 def test_hong_is_a_name_and_hong_kong_a_place():
     text = (
         'Title\n\n"Tariffs are paid by importers," said Wu Hong, a researcher with the Academy of Trade and Economic '
