@@ -52,6 +52,7 @@ ADJECTIVAL_PARTICIPLES = frozenset(
     }
 )
 CLAUSE_FINAL_VERBS = frozenset({"asked", "asks"})  # speech only ending a clause ('"…?" she asked'), not "asked him to …"
+AUDIENCES = frozenset({"reporters", "journalists", "lawmakers", "delegates", "listeners", "viewers"})  # "asked reporters"
 POINTING_VERBS = frozenset({"pointed", "points", "pointing"})  # speech only as "pointed out"
 QUOTED_VERB = "quoted"  # "quoted X as saying", "X was quoted as saying"
 PASSIVE_AUXILIARIES = frozenset({"was", "were", "is", "are", "been", "be"})
@@ -634,7 +635,7 @@ def _event_at(reading: _Reading, sentence_index: int, tokens: list[_Token], inde
     if previous in PASSIVE_AUXILIARIES and following == "by":  # "was called by U.S. Ambassador X"
         return _Event(sentence_index, index, index, False, _resolve_words(reading, _right_phrase(tokens, index + 2), position))
     after_quote = index and (tokens[index - 1].quote is not None or previous == "," and index > 1 and tokens[index - 2].quote is not None)
-    if word in CLAUSE_FINAL_VERBS and not after_quote and following not in ("", ".", ","):
+    if word in CLAUSE_FINAL_VERBS and not after_quote and following not in ("", ".", ",") and following not in AUDIENCES:
         return None
     if after_quote:  # '"…," said the Russian ambassador'
         referent = _resolve_words(reading, _right_phrase(tokens, index + 1), position)

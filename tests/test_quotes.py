@@ -231,9 +231,10 @@ def test_a_coordination_inside_an_apposition_is_not_two_speakers():
     assert only(text)[1] == "Mia Lund"
 
 
+@pytest.mark.parametrize("attribution", ["Piotr Lis asked.", "Piotr Lis asked reporters in Warsaw."])
 @pytest.mark.parametrize("ending", ["?", "."])
-def test_an_attribution_after_a_quote_that_ends_its_own_sentence(ending):
-    text = f'Title\n\nAnna Berg spoke first.\n\n"Who gains from this{ending}" Piotr Lis asked.'
+def test_an_attribution_after_a_quote_that_ends_its_own_sentence(ending, attribution):
+    text = f'Title\n\nAnna Berg spoke first.\n\n"Who gains from this{ending}" {attribution}'
     assert only(text)[1] == "Piotr Lis"
 
 
