@@ -159,7 +159,7 @@ ORGANISATION_HEADS = frozenset(
         "ministry", "department", "house", "office", "council", "agency", "committee", "commission",
         "government", "embassy", "administration", "treasury", "affairs", "post", "times", "assembly",
         "parliament", "duma", "senate", "congress", "organization", "organisation", "university", "institute",
-        "center", "centre", "academy", "foundation", "party",
+        "center", "centre", "academy", "foundation", "party", "chiefs", "staff",
     }
 )
 # Media are where words were reported, not who said them ("according to Reuters").
@@ -975,7 +975,7 @@ def _initials(words: list[str]) -> str:
 def _full_organisation(reading: _Reading, referent: Referent) -> Referent:
     """``Foreign Ministry`` to the first fuller form in the article (``Russian Foreign Ministry``)."""
     for organisation in reading.organisations:
-        if organisation.name.lower().endswith(referent.name.lower()):
+        if f" {referent.name.lower()} " in f" {organisation.name.lower()} ":  # "Joint Chiefs" in "… Joint Chiefs of Staff"
             return organisation
     return referent
 

@@ -434,6 +434,14 @@ def test_the_ministry_is_the_ministry_named_before():
     assert only(text)[1] == "Chinese Foreign Ministry"
 
 
+def test_a_shortened_organisation_is_the_fuller_one_named_before():
+    text = (
+        "Title\n\nPoland's Joint Chiefs of Staff said the flight was tracked.\n\n"
+        '"We are monitoring the situation," the Joint Chiefs said in a statement.'
+    )
+    assert only(text)[1] == "Poland's Joint Chiefs of Staff"
+
+
 def test_a_name_set_off_by_commas_is_the_speaker():
     assert only('Title\n\n"We will wait," the negotiator, Pavel Dub, said on Friday.')[1] == "Pavel Dub"
 
