@@ -353,9 +353,9 @@ def find_speakers(text: str, quotes: list[MarkedQuote], fragments: list[bool]) -
         referent, found = _attribute(reading, index, referents, fragments[index])
         referents.append(referent)
         attributed.append(found)
-    _resolve_countries(reading, referents)
     for index in _adopt_pull_quote_speakers(reading, referents):
         attributed[index] = True
+    _resolve_countries(reading, referents)
     return [Attribution(referent.name if referent else None, found) for referent, found in zip(referents, attributed)]
 
 
@@ -1261,7 +1261,8 @@ def _adopt_pull_quote_speakers(reading: _Reading, referents: list[Referent | Non
         for other, referent in enumerate(referents):
             if other == index or referent is None or referent.kind == "country" or texts[index] not in texts[other]:
                 continue
-            if country and not country & (referent.countries | reading.countries_by_name.get(referent.name, set())):
+            known = referent.countries | reading.countries_by_name.get(referent.name, set())
+            if country and known and not country & known:
                 continue  # "Europe 'regrets'" is not China's spokesman, who "regrets" it too
             referents[index] = referent
             adopted.append(index)

@@ -542,6 +542,15 @@ def test_a_headline_pull_quote_takes_the_speaker_of_its_repetition():
     assert found(text) == [("a chance for peace", "Oleg Rudin"), ("We see a chance for peace in the region.", "Oleg Rudin")]
 
 
+def test_a_pull_quote_given_to_a_country_takes_its_repetition_s_speaker_of_unknown_country():
+    text = (
+        "'Who gains from this?': Poland warns over missiles\n\nPiotr Lis, head of the arms control department, spoke "
+        'on Friday.\n\n"Who gains from this? Everybody knows," Lis said.\n\nPolish Foreign Ministry spokesperson Anna '
+        'Berg said Poland regretted the move. "We urge restraint," Berg said.'
+    )
+    assert found(text)[0] == ("Who gains from this?", "Piotr Lis")
+
+
 def test_a_name_in_quote_marks_with_no_speaker_is_no_quote():
     assert found('Title\n\nThe "Rocket Man" nickname came up again at the rally.') == []
 
