@@ -750,6 +750,10 @@ def _left_phrase(tokens: list[_Token], verb: int) -> tuple[list[str], int]:
             if named is not None and named[0].kind == "person":
                 break  # "Ambassador to India Adnan Abu Alhaija said": the name after the place speaks
             words = []  # "the Russian Embassy in Washington said": the embassy speaks, not the city
+        elif lowered in PREPOSITIONS and words and index >= 2 and tokens[index - 1].lower.endswith("ing") and _subject_word(tokens[index - 2]):
+            words = []  # "a senior official traveling with Abe said": the official speaks, not Abe
+            index -= 2
+            continue
         elif lowered in CLAUSE_OPENERS:
             break
         elif _subject_word(token):

@@ -434,6 +434,14 @@ def test_the_ministry_is_the_ministry_named_before():
     assert only(text)[1] == "Chinese Foreign Ministry"
 
 
+def test_a_person_the_subject_travels_with_is_not_the_speaker():
+    text = (
+        "Title\n\nPiotr Lis arrived in Tokyo.\n\nA senior government official traveling with Lis said the issue was "
+        'raised. "It would be wrong to call it a rift," the official said.'
+    )
+    assert [speaker for _, speaker in found(text)] == ["senior government official"]
+
+
 def test_a_shortened_organisation_is_the_fuller_one_named_before():
     text = (
         "Title\n\nPoland's Joint Chiefs of Staff said the flight was tracked.\n\n"
