@@ -1165,6 +1165,8 @@ def _event_right_after(reading: _Reading, place: tuple[int, int]) -> _Event | No
     tokens = reading.sentences[sentence].tokens
     following = token_index + 1
     if following == len(tokens) and _same_paragraph(reading, sentence, sentence + 1):
+        if _events_between(reading, sentence, 0, token_index):
+            return None  # 'X said that it would "…." Y announced …': the quote's own sentence attributes it
         sentence, following = sentence + 1, 0
         tokens = reading.sentences[sentence].tokens
     while following < len(tokens) and tokens[following].text == ",":

@@ -434,6 +434,14 @@ def test_the_ministry_is_the_ministry_named_before():
     assert only(text)[1] == "Chinese Foreign Ministry"
 
 
+def test_a_quote_ending_a_sentence_that_attributes_it_keeps_that_speaker():
+    text = (
+        'Title\n\nA ministry official said the pullout had begun and that Warsaw would "keep working with partners '
+        'on this." Defence Minister Piotr Lis announced his resignation on Thursday.'
+    )
+    assert only(text)[1] == "ministry official"
+
+
 def test_a_person_the_subject_travels_with_is_not_the_speaker():
     text = (
         "Title\n\nPiotr Lis arrived in Tokyo.\n\nA senior government official traveling with Lis said the issue was "
