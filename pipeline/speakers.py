@@ -893,6 +893,8 @@ def _resolve_words(reading: _Reading, words: list[str], position: int) -> Refere
     if not words:
         return None
     lowered = [word.lower() for word in words]
+    if len(lowered) == 2 and lowered[0] in ("his", "her") and lowered[1] == "statement":
+        words, lowered = ["he"], ["he"]  # "her statement said": she speaks
     if len(words) == 1 and lowered[0] in PRONOUNS:
         kind = PRONOUNS[lowered[0]]
         subject = _colon_subject_before(reading, position) or _previous_subject(reading, position) if kind == "person" else None

@@ -434,6 +434,14 @@ def test_the_ministry_is_the_ministry_named_before():
     assert only(text)[1] == "Chinese Foreign Ministry"
 
 
+def test_her_statement_is_hers():
+    text = (
+        'Title\n\n"We will not waste time," Ivo Rand said in a statement.\n\nAnna Berg was equally dismissive. '
+        '"Some people read too much into it," her statement said.'
+    )
+    assert [speaker for _, speaker in found(text)] == ["Ivo Rand", "Anna Berg"]
+
+
 def test_a_quote_ending_a_sentence_that_attributes_it_keeps_that_speaker():
     text = (
         'Title\n\nA ministry official said the pullout had begun and that Warsaw would "keep working with partners '
