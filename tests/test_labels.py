@@ -71,6 +71,19 @@ def test_project_data_is_valid_and_balanced():
     assert {r.source for r in seeds} == {"seed"}
 
 
+def test_the_natural_set_loads_and_shares_no_sentence_with_the_sets_never_trained_on():
+    """data/natural is trained on; the wire sets' and the measuring corpus's sentences must not be in it."""
+    from tests.conftest import CORPUS, REPO
+
+    natural = load_labelled(expand_files(["data/natural/*.jsonl"], root=REPO), LABELS)
+    assert len(natural) >= 1500 and {r.label for r in natural} == set(LABELS)
+    assert len({r.id for r in natural}) == len(natural)
+    held_out = [REPO / "data" / "wire" / "gold.jsonl", REPO / "data" / "wire2" / "gold.jsonl"]
+    held_out += [CORPUS / "gold.jsonl"] if CORPUS.exists() else []
+    never_trained = {json.loads(line)["sentence"].strip().casefold() for path in held_out for line in path.open(encoding="utf-8")}
+    assert not [r.sentence for r in natural if r.sentence.casefold() in never_trained]
+
+
 # Surface features of a quoted sentence that say nothing about its stance. If the rows showing one of them lean
 # to some labels, a model learns the feature instead of the stance (the data card's "cue balance" table).
 STANCE_FREE_CUES = {
