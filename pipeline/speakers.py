@@ -1153,6 +1153,7 @@ def _colon_subject_before(reading: _Reading, position: int) -> Referent | None:
 
 
 def _subject_before(reading: _Reading, tokens: list[_Token], end: int) -> Referent | None:
+    """Who the subject of ``tokens[:end]`` names; a pronoun subject names nobody here."""
     words = _sentence_subject(tokens[:end])
     if not words or words[0].lower() in PRONOUNS:
         return None
