@@ -167,12 +167,12 @@ def test_wire_offsets_index_the_article_text_and_labels_are_known():
 def test_extraction_on_the_wire_articles_holds_its_measured_level():
     """The wire spans are what the extractor found when the set was made, plus the one quote the annotators found
     it missed (a headline pull quote), so span metrics mostly catch a change of behaviour; the speakers were
-    annotated by hand (0.81 on clauses when the set was made; 0.935 after general fixes found on its errors, each
+    annotated by hand (0.81 on clauses when the set was made; 0.947 after general fixes found on its errors, each
     with its own test in test_quotes.py; 1.00 on the development corpus)."""
     metrics = measured_extraction(WIRE)
     assert metrics["quote_recall_clauses"] >= 0.99
     assert metrics["sentence_exact_f1_clauses"] >= 0.99
-    assert metrics["speaker_accuracy_clauses"] >= 0.92
+    assert metrics["speaker_accuracy_clauses"] >= 0.94
 
 
 WIRE2 = WIRE.parent / "wire2"
@@ -181,11 +181,12 @@ WIRE2 = WIRE.parent / "wire2"
 def test_extraction_on_the_second_wire_set_holds_its_measured_level():
     """40 team-written articles whose quotations and speakers two annotators marked from the text alone (not from
     the extractor's output): a check of extraction on text it was not developed on. Measured at 0.882 / 0.867
-    (clause speakers, articles a-c / d) before the fixes its first 30 articles prompted, 0.926 on all 40 after."""
+    (clause speakers, articles a-c / d) before the fixes its first 30 articles prompted, 0.926 on all 40 after, 0.941
+    after fixes that looked at all 40."""
     articles = read_corpus_articles(WIRE2)
     rows = load_gold(WIRE2)
     assert all(articles[row.file].text[row.start : row.end] == row.sentence for row in rows)
     metrics = measured_extraction(WIRE2)
     assert metrics["quote_recall_clauses"] >= 0.99
     assert metrics["quote_precision_clauses"] >= 0.95
-    assert metrics["speaker_accuracy_clauses"] >= 0.91
+    assert metrics["speaker_accuracy_clauses"] >= 0.93
