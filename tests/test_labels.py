@@ -80,7 +80,8 @@ def test_the_natural_set_loads_and_shares_no_sentence_with_the_sets_never_traine
     assert len({r.id for r in natural}) == len(natural)
     held_out = [REPO / "data" / "wire" / "gold.jsonl", REPO / "data" / "wire2" / "gold.jsonl"]
     held_out += [CORPUS / "gold.jsonl"] if CORPUS.exists() else []
-    never_trained = {json.loads(line)["sentence"].strip().casefold() for path in held_out for line in path.open(encoding="utf-8")}
+    lines = [line for path in held_out for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    never_trained = {json.loads(line)["sentence"].strip().casefold() for line in lines}
     assert not [r.sentence for r in natural if r.sentence.casefold() in never_trained]
 
 
