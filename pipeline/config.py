@@ -25,7 +25,7 @@ class ModelConfig:
 
 @dataclass
 class DataConfig:
-    files: list[str] = field(default_factory=lambda: ["data/authored/*.jsonl", "data/natural/*.jsonl"])
+    files: list[str] = field(default_factory=lambda: ["data/authored/*.jsonl", "data/natural/quotes.jsonl"])
     seed_gold: str | None = "data/seeds.jsonl"  # hand-labelled seed sentences: evaluated, never trained on
     # A gold corpus (articles/ + gold.jsonl) in the register of real articles, never trained on: the temperature is
     # fitted on its labelled sentences, and every evaluation scores them (``wire_*``)

@@ -2,6 +2,7 @@
 import pytest
 
 from pipeline.config import load_config
+from pipeline.labels import expand_files
 from pipeline.types import StanceError
 from tests.conftest import REPO
 
@@ -18,6 +19,15 @@ def test_the_shipped_configs_are_valid():
     assert load_config(DEFAULT).train.epochs >= 1
     tiny = load_config(REPO / "configs" / "tiny.yaml")
     assert tiny.train.epochs == 1 and tiny.score.chunk_articles == load_config(DEFAULT).score.chunk_articles
+
+
+def test_every_shipped_config_loads_and_names_existing_data():
+    """A config that extends another and lists data files must still find them (expand_files fails otherwise)."""
+    for path in sorted((REPO / "configs").glob("*.yaml")):
+        files = expand_files(load_config(path).data.files, root=REPO)
+        assert files and all(f.suffix == ".jsonl" for f in files), path
+    all_natural = expand_files(load_config(REPO / "configs" / "all_natural.yaml").data.files, root=REPO)
+    assert len(all_natural) > len(expand_files(load_config(DEFAULT).data.files, root=REPO))
 
 
 @pytest.mark.parametrize(
